@@ -1,0 +1,1 @@
+"""Pure core: recording model, signal processing and analysis (numpy/scipy only)."""
