@@ -1,0 +1,437 @@
+"""ECG wave delineation: onsets, peaks and ends of P, QRS and T waves per beat (multi-lead)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.ndimage import uniform_filter1d
+
+from ecgstation.core import filters
+from ecgstation.core.errors import SignalError
+
+log = logging.getLogger(__name__)
+RR_TOL = 0.15
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+B8 = NDArray[np.bool_]
+
+#: Fields of :class:`Delineation` that hold per-beat sample indices.
+WAVE_FIELDS: tuple[str, ...] = ("p_on", "p_peak", "p_off", "qrs_on", "qrs_off", "t_peak", "t_end")
+
+
+@dataclass(frozen=True)
+class DelineationConfig:
+    """Parameters of the delineator; durations in ms, thresholds as fractions."""
+
+    baseline_hz: float = 0.5
+    qrs_sigma_ms: float = 4.0
+    wave_sigma_ms: float = 14.0
+    pre_ms: float = 520.0
+    post_ms: float = 900.0
+    centre_search_ms: float = 80.0
+    qrs_on_range_ms: float = 160.0
+    qrs_off_range_ms: float = 200.0
+    qrs_gap_ms: float = 20.0
+    qrs_gamma: float = 0.1
+    qrs_xi_on: float = 0.1
+    qrs_xi_off: float = 0.15
+    t_start_ms: float = 40.0
+    t_rr_frac: float = 0.7
+    t_max_ms: float = 800.0
+    t_area_ms: float = 120.0
+    t_id_sigma_ms: float = 30.0
+    t_combine: str = "project"
+    p_gap_ms: float = 10.0
+    p_range_ms: float = 300.0
+    p_rr_frac: float = 0.6
+    p_slope_ms: float = 80.0
+    p_area_ms: float = 60.0
+    p_min_mv: float = 0.02
+    p_combine: str = "project"
+    average_beats: int = 0
+
+
+@dataclass(frozen=True)
+class Delineation:
+    """Per-beat wave boundaries as int64 sample indices of the input signal; -1 where absent.
+
+    All arrays have one entry per input R peak, in the order given. ``fs`` is the
+    sampling rate (Hz) the indices refer to.
+    """
+
+    p_on: I64
+    p_peak: I64
+    p_off: I64
+    qrs_on: I64
+    qrs_off: I64
+    t_peak: I64
+    t_end: I64
+    fs: float
+
+    def __len__(self) -> int:
+        return int(self.qrs_on.size)
+
+    @classmethod
+    def empty(cls, n_beats: int, fs: float) -> Delineation:
+        """``n_beats`` beats with every boundary absent."""
+        return cls(*(np.full(n_beats, -1, dtype=np.int64) for _ in WAVE_FIELDS), fs=float(fs))
+
+
+# ----------------------------------------------------------------------------- array helpers
+
+
+def _smooth(x: F64, sigma: float) -> F64:
+    """Near-Gaussian zero-phase smoothing (three centred box passes) with std ``sigma`` samples."""
+    width = int(round(np.sqrt(4.0 * sigma * sigma + 1.0)))
+    if width % 2 == 0:
+        width += 1
+    if width <= 1:
+        return x
+    out = x
+    for _ in range(3):
+        out = uniform_filter1d(out, width, axis=-1, mode="nearest")
+    return out
+
+
+def _deriv(x: F64) -> F64:
+    """Central difference along the last axis (zero phase), per sample."""
+    out = np.empty_like(x)
+    out[..., 1:-1] = 0.5 * (x[..., 2:] - x[..., :-2])
+    out[..., 0] = x[..., 1] - x[..., 0]
+    out[..., -1] = x[..., -1] - x[..., -2]
+    return out
+
+
+def _take(x: F64, start: I64, length: int) -> F64:
+    """Rows ``x[..., s:s+length]`` for every start ``s`` (indices clipped to the signal)."""
+    cols = np.clip(start[:, None] + np.arange(length)[None, :], 0, x.shape[-1] - 1)
+    return x[..., cols]
+
+
+def _first_true(mask: B8) -> I64:
+    """Column of the first True along the last axis, -1 where none."""
+    idx = np.argmax(mask, axis=-1)
+    return np.where(mask.any(axis=-1), idx, -1).astype(np.int64)
+
+
+def _last_true(mask: B8) -> I64:
+    """Column of the last True along the last axis, -1 where none."""
+    n = mask.shape[-1]
+    idx = n - 1 - np.argmax(mask[..., ::-1], axis=-1)
+    return np.where(mask.any(axis=-1), idx, -1).astype(np.int64)
+
+
+def _pick(m: F64, col: I64) -> F64:
+    """``m[..., col]`` per row (col clipped into range)."""
+    c = np.clip(col, 0, m.shape[-1] - 1)
+    c = np.broadcast_to(c, m.shape[:-1])
+    return np.take_along_axis(m, c[..., None], axis=-1)[..., 0]
+
+
+def _argmax_in(m: F64, mask: B8) -> I64:
+    """Column of the maximum of ``m`` where ``mask`` holds; -1 where the mask is empty."""
+    idx = np.argmax(np.where(mask, m, -np.inf), axis=-1)
+    return np.where(mask.any(axis=-1), idx, -1).astype(np.int64)
+
+
+def _local_max(m: F64) -> B8:
+    out = np.zeros(m.shape, dtype=bool)
+    out[..., 1:-1] = (m[..., 1:-1] >= m[..., :-2]) & (m[..., 1:-1] > m[..., 2:])
+    return out
+
+
+def _local_min(m: F64) -> B8:
+    out = np.zeros(m.shape, dtype=bool)
+    out[..., 1:-1] = (m[..., 1:-1] <= m[..., :-2]) & (m[..., 1:-1] < m[..., 2:])
+    return out
+
+
+def _between(cols: I64, lo: I64, hi: I64) -> B8:
+    """Mask ``lo <= col < hi`` with ``lo``/``hi`` of shape (..., ) broadcast over the last axis."""
+    return (cols >= np.asarray(lo)[..., None]) & (cols < np.asarray(hi)[..., None])
+
+
+# ----------------------------------------------------------------------------- wave primitives
+
+
+def _onset_from_slope(
+    slope: F64, centre: int, search: int, gamma: float, xi: float, ref: F64, gap: int
+) -> I64:
+    """Onset column per row of a non-negative slope matrix.
+
+    The complex around ``centre`` is the run of columns whose slope exceeds
+    ``gamma * ref``, bridging quiet stretches shorter than ``gap`` columns. Its first
+    local slope maximum is the first wave; the onset is where the slope, walking back
+    from it, falls below ``xi`` times that maximum or reaches a local minimum.
+    """
+    n = slope.shape[-1]
+    cols = np.arange(n)
+    lo = max(0, centre - search)
+    active = slope > (gamma * ref)[..., None]
+    csum = np.concatenate([np.zeros(active.shape[:-1] + (1,)), np.cumsum(active, axis=-1)], axis=-1)
+    start = np.clip(cols - gap + 1, 0, None)
+    quiet = (csum[..., cols + 1] - csum[..., start]) == 0
+    quiet &= (cols >= lo + gap - 1) & (cols < centre)
+    q = _last_true(quiet)
+    region_lo = np.where(q >= 0, q + 1, lo)
+    sig = _local_max(slope) & active & (cols >= region_lo[..., None]) & (cols <= centre)
+    first = _first_true(sig)
+    first = np.where(first < 0, centre, first)
+    thr = xi * _pick(slope, first)
+    floor = np.maximum(region_lo - gap, lo)
+    stop = ((slope <= thr[..., None]) | _local_min(slope)) & (cols < first[..., None]) & (cols >= floor[..., None])
+    on = _last_true(stop)
+    return np.where(on < 0, floor, on)
+
+
+def _prominent_peak(s: F64, lo: I64, hi: I64) -> tuple[I64, F64, F64]:
+    """Most prominent local extremum of ``s`` in columns ``[lo, hi)`` per row.
+
+    Returns (column, polarity +1/-1, prominence in the units of ``s``). Prominence is
+    the height above the higher of the lowest points on either side within the
+    window (for a trough, the same on ``-s``). Rows without an extremum give column -1.
+    """
+    cols = np.arange(s.shape[-1])
+    win = _between(cols, lo, hi)
+    best_col = np.full(s.shape[:-1], -1, dtype=np.int64)
+    best_prom = np.zeros(s.shape[:-1])
+    best_pol = np.ones(s.shape[:-1])
+    for pol in (1.0, -1.0):
+        v = pol * s
+        vm = np.where(win, v, np.inf)
+        left = np.minimum.accumulate(vm, axis=-1)
+        right = np.minimum.accumulate(vm[..., ::-1], axis=-1)[..., ::-1]
+        prom = v - np.maximum(left, right)
+        cand = _local_max(v) & win
+        col = _argmax_in(prom, cand)
+        val = np.where(col >= 0, _pick(prom, col), 0.0)
+        better = val > best_prom
+        best_col = np.where(better, col, best_col)
+        best_prom = np.where(better, val, best_prom)
+        best_pol = np.where(better, pol, best_pol)
+    return best_col, best_pol, best_prom
+
+
+def _area_end(s: F64, pol: F64, lo: I64, hi: I64, w: int) -> I64:
+    """End of a wave by the area indicator (Zhang et al. 2006) per row.
+
+    Maximises ``pol * sum_{j=k-w+1..k} (s[j] - s[k])`` over ``k`` in ``[lo, hi)``;
+    -1 where the range is empty.
+    """
+    n = s.shape[-1]
+    cols = np.arange(n)
+    c = np.concatenate([np.zeros(s.shape[:-1] + (1,)), np.cumsum(s, axis=-1)], axis=-1)
+    start = np.clip(cols - w + 1, 0, None)
+    area = (c[..., cols + 1] - c[..., start]) - (cols - start + 1) * s
+    area = np.asarray(pol)[..., None] * area
+    return _argmax_in(area, _between(cols, lo, hi))
+
+
+def _area_onset(s: F64, pol: F64, lo: I64, hi: I64, w: int) -> I64:
+    """Onset of a wave by the mirrored area indicator: maximises
+    ``pol * sum_{j=k..k+w-1} (s[j] - s[k])`` over ``k`` in ``[lo, hi)``."""
+    n = s.shape[-1]
+    rev = s[..., ::-1]
+    end = _area_end(rev, pol, n - np.asarray(hi), n - np.asarray(lo), w)
+    return np.where(end >= 0, n - 1 - end, -1)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _as_2d(signals: ArrayLike) -> F64:
+    x = np.asarray(signals, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2:
+        raise SignalError(f"signals must be 1-D or (leads, samples); got shape {x.shape}")
+    return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _ms(fs: float, ms: float) -> int:
+    return int(round(ms * fs / 1000.0))
+
+
+def _rr(r: I64, fs: float) -> tuple[F64, F64]:
+    """Previous and next RR interval (samples) per beat; gaps and ends take the neighbour's."""
+    rr_max = 2.5 * fs
+    d = np.diff(r).astype(np.float64)
+    d[(d <= 0) | (d > rr_max)] = np.nan
+    rr_next = np.concatenate([d, [np.nan]])
+    rr_prev = np.concatenate([[np.nan], d])
+    rr_next = np.where(np.isnan(rr_next), rr_prev, rr_next)
+    rr_prev = np.where(np.isnan(rr_prev), rr_next, rr_prev)
+    med = float(np.nanmedian(d)) if np.isfinite(d).any() else fs
+    rr_next = np.clip(np.where(np.isnan(rr_next), med, rr_next), 0.25 * fs, rr_max)
+    rr_prev = np.clip(np.where(np.isnan(rr_prev), med, rr_prev), 0.25 * fs, rr_max)
+    return rr_prev, rr_next
+
+
+def _project(s: F64, w: F64) -> F64:
+    """Per-beat weighted sum over leads: ``s`` (L, B, W), ``w`` (L, B) -> (B, W)."""
+    return np.einsum("lbw,lb->bw", s, w)
+
+
+def _local_average(X: F64, c: I64, rr_prev: F64, c0: int, k_max: int, fs: float) -> F64:
+    """Average each beat segment with up to ``k_max`` neighbours on either side that
+    look alike (QRS correlation >= 0.9 over all leads, preceding RR within 15 %,
+    no gap in the beat sequence); X is (L, B, W), aligned on the QRS centres."""
+    nb = X.shape[1]
+    a, b = c0 - _ms(fs, 60.0), c0 + _ms(fs, 80.0) + 1
+    q = X[:, :, a:b] - X[:, :, a:b].mean(axis=-1, keepdims=True)
+    q = np.moveaxis(q, 1, 0).reshape(nb, -1)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    acc = X.copy()
+    wsum = np.ones(nb)
+    idx = np.arange(nb)
+    for k in range(1, k_max + 1):
+        for sgn in (-1, 1):
+            j = idx + sgn * k
+            valid = (j >= 0) & (j < nb)
+            jc = np.clip(j, 0, nb - 1)
+            sim = (q * q[jc]).sum(axis=1)
+            ok = valid & (sim >= 0.9) & (np.abs(rr_prev[jc] - rr_prev) <= RR_TOL * rr_prev)
+            ok &= np.abs(c[jc] - c) <= k * 2.5 * fs
+            acc += np.where(ok[None, :, None], X[:, jc], 0.0)
+            wsum += ok
+    return acc / wsum[None, :, None]
+
+
+def _weights(ok: B8, pol: F64, prom: F64) -> F64:
+    """Unit lead weights along the wave's vector of signed prominences (L, B)."""
+    w = np.where(ok, pol * prom, 0.0)
+    norm = np.sqrt((w**2).sum(axis=0))
+    return w / np.where(norm > 0, norm, 1.0)
+
+
+def _wave_t(
+    sw: F64, lead_ok: B8, lo: I64, hi: I64, aw: int, sigma_id: float, refine: int, cfg: DelineationConfig
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """T peak and end (columns of ``sw``) per beat; ``sw`` is (L, B, W) smoothed signal."""
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    cols = np.arange(sw.shape[-1])
+    swi = _smooth(sw, sigma_id) if sigma_id > 0 else sw
+    pk_l, pol_l, prom_l = _prominent_peak(swi, lo, hi)
+    out["t_peak_lead"] = pk_l
+    out["t_prom_lead"] = prom_l
+    wts = _weights(lead_ok, pol_l, prom_l)
+    st = _project(sw, wts)
+    dt = _deriv(st)
+    pki, pol, prom = _prominent_peak(_project(swi, wts), lo, hi)
+    pk = _argmax_in(pol[:, None] * st, _between(cols, np.maximum(pki - refine, lo), np.minimum(pki + refine + 1, hi)))
+    xm = _argmax_in(-pol[:, None] * dt, _between(cols, pk, hi))
+    end = _area_end(st, pol, np.maximum(xm, pk), hi, aw)
+    out["t_peak_proj"] = pk
+    out["t_end_proj"] = end
+    out["t_prom"] = prom
+    return out
+
+
+def _wave_p(
+    sw: F64, lead_ok: B8, lo: I64, hi: I64, ps: int, pa: int, cfg: DelineationConfig
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """P onset, peak and offset (columns of ``sw``) per beat; -1 where no P wave is found."""
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    cols = np.arange(sw.shape[-1])
+    pk_l, pol_l, prom_l = _prominent_peak(sw, lo, hi)
+    out["p_peak_lead"] = np.where(prom_l >= cfg.p_min_mv, pk_l, -1)
+    out["p_prom_lead"] = prom_l
+    sp = _project(sw, _weights(lead_ok, pol_l, prom_l))
+    dp = _deriv(sp)
+    pk, pol, prom = _prominent_peak(sp, lo, hi)
+    up = pol[:, None] * dp
+    xon = _argmax_in(up, _between(cols, pk - ps, pk))
+    xoff = _argmax_in(-up, _between(cols, pk + 1, pk + ps))
+    on = _area_onset(sp, pol, np.maximum(xon - ps, 0), xon + 1, pa)
+    off = _area_end(sp, pol, xoff, xoff + ps, pa)
+    ok = (prom >= cfg.p_min_mv) & (pk >= 0)
+    out["p_peak_proj"] = np.where(ok, pk, -1)
+    out["p_on_proj"] = np.where(ok & (on >= 0), on, -1)
+    out["p_off_proj"] = np.where(ok & (off >= 0), off, -1)
+    out["p_prom"] = prom
+    return out
+
+
+def delineate_debug(
+    signals: ArrayLike, fs: float, r_peaks: ArrayLike, config: DelineationConfig | None = None
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """Combined and per-lead boundaries in input samples (development entry point)."""
+    cfg = config or DelineationConfig()
+    x = _as_2d(signals)
+    r = np.asarray(r_peaks, dtype=np.int64).ravel()
+    fs = float(fs)
+    n_leads, n = x.shape
+    nb = r.size
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+
+    if n > 3 * int(fs) and cfg.baseline_hz > 0:
+        xb = filters.highpass(x, fs, cfg.baseline_hz, order=2).astype(np.float64)
+    else:
+        xb = x - np.median(x, axis=-1, keepdims=True)
+    rr_prev, rr_next = _rr(r, fs)
+
+    # --- QRS centre: maximum of the spatial slope near the given R peak.
+    sq = cfg.qrs_sigma_ms * fs / 1000.0
+    cs = _ms(fs, cfg.centre_search_ms)
+    pad = _ms(fs, 30.0)
+    seg = _take(xb, r - cs - pad, 2 * (cs + pad) + 1)
+    e = np.sqrt((_deriv(_smooth(seg, sq)) ** 2).sum(axis=0))
+    c = r - cs + np.argmax(e[:, pad:-pad], axis=-1)
+
+    # --- Beat segments (L, B, W) centred on c.
+    pre = _ms(fs, cfg.pre_ms)
+    post = _ms(fs, cfg.post_ms)
+    width = pre + post + 1
+    X = _take(xb, c - pre, width)
+    cols = np.arange(width)
+    c0 = pre
+
+    if cfg.average_beats > 0 and nb > 1:
+        X = _local_average(X, c, rr_prev, c0, cfg.average_beats, fs)
+    DQ = _deriv(_smooth(X, sq))
+    SW = _smooth(X, cfg.wave_sigma_ms * fs / 1000.0)
+    DW = _deriv(SW)
+
+    # --- QRS onset / offset on the spatial slope.
+    E = np.sqrt((DQ**2).sum(axis=0))
+    half = _ms(fs, 80.0)
+    ref = E[:, c0 - half:c0 + half + 1].max(axis=-1)
+    gap = max(2, _ms(fs, cfg.qrs_gap_ms))
+    on_rng = _ms(fs, cfg.qrs_on_range_ms)
+    off_rng = _ms(fs, cfg.qrs_off_range_ms)
+    qon = _onset_from_slope(E, c0, on_rng, cfg.qrs_gamma, cfg.qrs_xi_on, ref, gap)
+    offr = _onset_from_slope(E[:, ::-1], width - 1 - c0, off_rng, cfg.qrs_gamma, cfg.qrs_xi_off, ref, gap)
+    qoff = width - 1 - offr
+    lead_ok = np.abs(DQ[:, :, c0 - half:c0 + half + 1]).max(axis=-1) > 1e-6  # (L, B)
+
+    # --- T wave: window from the J point to a fraction of the next RR.
+    t_lo = qoff + _ms(fs, cfg.t_start_ms)
+    t_hi = c0 + np.minimum(cfg.t_rr_frac * rr_next, _ms(fs, cfg.t_max_ms)).astype(np.int64)
+    t_hi = np.clip(np.maximum(t_hi, t_lo + _ms(fs, 100.0)), 0, width - 1)
+    aw = max(2, _ms(fs, cfg.t_area_ms))
+    a = max(0, int(t_lo.min()) - aw - 1) if nb else 0
+    b = min(width, int(t_hi.max()) + 2) if nb else width
+    t_res = _wave_t(SW[..., a:b], lead_ok, t_lo - a, t_hi - a, aw, cfg.t_id_sigma_ms * fs / 1000.0, _ms(fs, 40.0), cfg)
+    for k, v in t_res.items():
+        out[k] = np.where(v >= 0, c - c0 + a + v, -1) if v.dtype.kind == "i" else v
+
+    # --- P wave: window before the QRS onset, after the previous beat's T wave.
+    p_hi = qon - _ms(fs, cfg.p_gap_ms)
+    p_lo = np.maximum(qon - _ms(fs, cfg.p_range_ms), c0 - (cfg.p_rr_frac * rr_prev).astype(np.int64))
+    p_lo = np.clip(np.minimum(p_lo, p_hi - _ms(fs, 60.0)), 1, width - 1)
+    ps = _ms(fs, cfg.p_slope_ms)
+    pa = max(2, _ms(fs, cfg.p_area_ms))
+    a = max(0, int(p_lo.min()) - 2 * ps - pa - 1) if nb else 0
+    b = min(width, int(p_hi.max()) + 2 * ps + pa + 2) if nb else width
+    p_res = _wave_p(SW[..., a:b], lead_ok, p_lo - a, p_hi - a, ps, pa, cfg)
+    for k, v in p_res.items():
+        out[k] = np.where(v >= 0, c - c0 + a + v, -1) if v.dtype.kind == "i" else v
+
+    out["c"] = c
+    out["qrs_on_sp"] = c - c0 + qon
+    out["qrs_off_sp"] = c - c0 + qoff
+    return out
