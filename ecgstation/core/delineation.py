@@ -43,7 +43,8 @@ class DelineationConfig:
     t_rr_frac: float = 0.7
     t_max_ms: float = 800.0
     t_area_ms: float = 120.0
-    t_id_sigma_ms: float = 30.0
+    t_id_sigma_ms: float = 20.0
+    t_tail_ms: float = 1000.0
     t_combine: str = "project"
     p_gap_ms: float = 10.0
     p_range_ms: float = 300.0
@@ -276,17 +277,27 @@ def _project(s: F64, w: F64) -> F64:
     return np.einsum("lbw,lb->bw", s, w)
 
 
-def _local_average(X: F64, c: I64, rr_prev: F64, c0: int, k_max: int, fs: float) -> F64:
+def _local_average(
+    X: F64, c: I64, rr_prev: F64, rr_next: F64, c0: int, k_max: int, fs: float
+) -> F64:
     """Average each beat segment with up to ``k_max`` neighbours on either side that
-    look alike (QRS correlation >= 0.9 over all leads, preceding RR within 15 %,
-    no gap in the beat sequence); X is (L, B, W), aligned on the QRS centres."""
-    nb = X.shape[1]
+    look alike (QRS correlation >= 0.9 over all leads, preceding RR within
+    ``RR_TOL``, no gap in the beat sequence).
+
+    ``X`` is (L, B, W), aligned on the QRS centres (column ``c0``). Each segment
+    only contributes between its own neighbouring QRS complexes, so that a
+    neighbour's next beat is never averaged into this beat's T wave.
+    """
+    nb, width = X.shape[1], X.shape[2]
     a, b = c0 - _ms(fs, 60.0), c0 + _ms(fs, 80.0) + 1
     q = X[:, :, a:b] - X[:, :, a:b].mean(axis=-1, keepdims=True)
     q = np.moveaxis(q, 1, 0).reshape(nb, -1)
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    acc = X.copy()
-    wsum = np.ones(nb)
+    cols = np.arange(width)
+    margin = _ms(fs, 100.0)
+    span = _between(cols, c0 - rr_prev.astype(np.int64) + margin, c0 + rr_next.astype(np.int64) - margin)
+    acc = X * span[None]
+    wsum = span.astype(np.float64)
     idx = np.arange(nb)
     for k in range(1, k_max + 1):
         for sgn in (-1, 1):
@@ -296,9 +307,10 @@ def _local_average(X: F64, c: I64, rr_prev: F64, c0: int, k_max: int, fs: float)
             sim = (q * q[jc]).sum(axis=1)
             ok = valid & (sim >= 0.9) & (np.abs(rr_prev[jc] - rr_prev) <= RR_TOL * rr_prev)
             ok &= np.abs(c[jc] - c) <= k * 2.5 * fs
-            acc += np.where(ok[None, :, None], X[:, jc], 0.0)
-            wsum += ok
-    return acc / wsum[None, :, None]
+            m = span[jc] & ok[:, None]
+            acc += X[:, jc] * m[None]
+            wsum += m
+    return np.where(wsum[None] > 0, acc / np.maximum(wsum, 1.0)[None], X)
 
 
 def _weights(ok: B8, pol: F64, prom: F64) -> F64:
@@ -309,7 +321,7 @@ def _weights(ok: B8, pol: F64, prom: F64) -> F64:
 
 
 def _wave_t(
-    sw: F64, lead_ok: B8, lo: I64, hi: I64, aw: int, sigma_id: float, refine: int, cfg: DelineationConfig
+    sw: F64, lead_ok: B8, lo: I64, hi: I64, aw: int, sigma_id: float, refine: int, tail: int, cfg: DelineationConfig
 ) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
     """T peak and end (columns of ``sw``) per beat; ``sw`` is (L, B, W) smoothed signal."""
     out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
@@ -319,14 +331,36 @@ def _wave_t(
     out["t_peak_lead"] = pk_l
     out["t_prom_lead"] = prom_l
     wts = _weights(lead_ok, pol_l, prom_l)
+    out["t_w"] = wts
     st = _project(sw, wts)
     dt = _deriv(st)
     pki, pol, prom = _prominent_peak(_project(swi, wts), lo, hi)
     pk = _argmax_in(pol[:, None] * st, _between(cols, np.maximum(pki - refine, lo), np.minimum(pki + refine + 1, hi)))
     xm = _argmax_in(-pol[:, None] * dt, _between(cols, pk, hi))
-    end = _area_end(st, pol, np.maximum(xm, pk), hi, aw)
+    end_hi = np.minimum(hi, xm + tail)
+    end = _area_end(st, pol, np.maximum(xm, pk), end_hi, aw)
     out["t_peak_proj"] = pk
     out["t_end_proj"] = end
+    # alternatives (development)
+    down = -pol[:, None] * dt
+    ym = _pick(down, xm)
+    for xi in (0.1, 0.2, 0.3):
+        stop = (down <= xi * ym[:, None]) & (cols > xm[:, None]) & (cols < hi[:, None])
+        e2 = _first_true(stop)
+        out[f"t_end_thr{xi}"] = np.where(e2 < 0, hi - 1, e2)
+    for wms in (80, 160, 200):
+        out[f"t_end_area{wms}"] = _area_end(st, pol, np.maximum(xm, pk), hi, int(round(aw * wms / cfg.t_area_ms)))
+    # tangent at steepest down-slope to the level at the area end
+    base = _pick(st, end)
+    yx = _pick(st, xm)
+    slope = -_pick(down, xm) * pol
+    tan = xm + np.where(np.abs(slope) > 1e-9, (base - yx) / np.where(np.abs(slope) > 1e-9, slope, 1.0), 0.0)
+    out["t_end_tan"] = np.round(tan).astype(np.int64)
+    for xr_ms in (100, 150, 200):
+        xr = np.minimum(xm + int(round(aw * xr_ms / cfg.t_area_ms)), hi - 1)
+        yi = st
+        A = pol[:, None] * (yx[:, None] - yi) * (2 * xr[:, None] - cols[None, :] - xm[:, None])
+        out[f"t_end_trap{xr_ms}"] = _argmax_in(A, _between(cols, xm, xr + 1))
     out["t_prom"] = prom
     return out
 
@@ -391,7 +425,7 @@ def delineate_debug(
     c0 = pre
 
     if cfg.average_beats > 0 and nb > 1:
-        X = _local_average(X, c, rr_prev, c0, cfg.average_beats, fs)
+        X = _local_average(X, c, rr_prev, rr_next, c0, cfg.average_beats, fs)
     DQ = _deriv(_smooth(X, sq))
     SW = _smooth(X, cfg.wave_sigma_ms * fs / 1000.0)
     DW = _deriv(SW)
@@ -415,7 +449,11 @@ def delineate_debug(
     aw = max(2, _ms(fs, cfg.t_area_ms))
     a = max(0, int(t_lo.min()) - aw - 1) if nb else 0
     b = min(width, int(t_hi.max()) + 2) if nb else width
-    t_res = _wave_t(SW[..., a:b], lead_ok, t_lo - a, t_hi - a, aw, cfg.t_id_sigma_ms * fs / 1000.0, _ms(fs, 40.0), cfg)
+    out["seg"] = X
+    out["seg_start"] = c - c0
+    out["t_lo"] = c - c0 + t_lo
+    out["t_hi"] = c - c0 + t_hi
+    t_res = _wave_t(SW[..., a:b], lead_ok, t_lo - a, t_hi - a, aw, cfg.t_id_sigma_ms * fs / 1000.0, _ms(fs, 40.0), _ms(fs, cfg.t_tail_ms), cfg)
     for k, v in t_res.items():
         out[k] = np.where(v >= 0, c - c0 + a + v, -1) if v.dtype.kind == "i" else v
 

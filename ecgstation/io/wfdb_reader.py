@@ -362,7 +362,8 @@ def _convert(
         values -= lead.baseline
         values *= lead.mv_per_adu
         chunk = out_row[start:stop]
-        chunk[...] = values
+        with np.errstate(over="ignore", invalid="ignore"):
+            chunk[...] = values
         if not bool(np.isfinite(chunk).all()):
             raise EcgFormatError(path, f"lead {lead.name} has values too large to represent in mV (check its ADC gain)")
     return total

@@ -1,0 +1,78 @@
+"""Render an AnalysisResult for the command line: a JSON-ready dict or a short text report."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from ecgstation.core.analysis import AnalysisResult
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
+    """The ``analyze --json`` object; ``beats[].sample`` is the R-peak index in the file's numbering."""
+    beats = [{"sample": int(s), "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)]
+    out = {
+        "fs": float(result.fs),
+        "leads": list(result.lead_names),
+        "duration_s": float(result.duration_s),
+        "n_beats": len(beats),
+        "beat_counts": result.beat_counts(),
+        "beats": beats,
+        "heart_rate_bpm": result.heart_rate_bpm,
+        "intervals_ms": dataclasses.asdict(result.intervals),
+        "axis_deg": result.axis_deg,
+        "hrv": dataclasses.asdict(result.hrv),
+        "quality": [
+            {"lead": result.lead_names[q.lead], **{k: v for k, v in dataclasses.asdict(q).items() if k != "lead"}}
+            for q in result.quality
+        ],
+        "findings": [dataclasses.asdict(f) for f in result.findings],
+    }
+    return dict(_clean(out))
+
+
+def _fmt(value: float | None, unit: str, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f} {unit}"
+
+
+def result_to_text(result: AnalysisResult, name: str) -> str:
+    """A short human-readable report."""
+    iv = dataclasses.asdict(result.intervals)
+    hrv = result.hrv
+    lines = [
+        f"{name}: {len(result.lead_names)} lead(s) ({', '.join(result.lead_names)}), "
+        f"{result.fs:g} Hz, {result.duration_s:.1f} s",
+        f"Beats: {result.r_peaks.size} " + ", ".join(f"{k}={v}" for k, v in result.beat_counts().items()),
+        f"Heart rate: {_fmt(result.heart_rate_bpm, 'bpm')}",
+        "Intervals: " + ", ".join(
+            f"{k.removesuffix('_ms').replace('_', ' ').upper()} {_fmt(v, 'ms')}" for k, v in iv.items()
+            if k.endswith("_ms")
+        ),
+        f"Frontal axis: {_fmt(result.axis_deg, 'deg')}",
+        f"HRV: SDNN {_fmt(hrv.sdnn_ms, 'ms', 1)}, RMSSD {_fmt(hrv.rmssd_ms, 'ms', 1)}, "
+        f"pNN50 {_fmt(hrv.pnn50_pct, '%', 1)}",
+        "Signal quality: " + ", ".join(
+            f"{result.lead_names[q.lead]} {q.level}" for q in result.quality
+        ),
+    ]
+    if result.findings:
+        lines.append("Findings:")
+        lines.extend(f"  - {f.text} [{f.source}]" for f in result.findings)
+    else:
+        lines.append("Findings: none")
+    lines.append("Automated analysis: a physician must review it.")
+    return "\n".join(lines) + "\n"
