@@ -42,8 +42,8 @@ class QrsConfig:
     t_zone_s: a candidate this close after a beat must show QRS-like slope (s).
     """
 
-    band_hz: tuple[float, float] = (8.0, 20.0)
-    smooth_s: float = 0.08
+    band_hz: tuple[float, float] = (6.0, 25.0)
+    smooth_s: float = 0.10
     refractory_s: float = 0.20
     t_zone_s: float = 0.36
     level_block_s: float = 1.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ecgstation.io.units import canonical_voltage_unit
 
 #: Delimiters tried, most specific first; None means runs of whitespace.
-_DELIMITERS: tuple[str, ...] = ("\t", ";", ",", "|")
+_DELIMITERS: tuple[str, ...] = ("\t", ";", "|", ",")
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", None: "whitespace"}
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+([eE][-+]?\d+)?$")
@@ -90,8 +90,9 @@ def detect_dialect(lines: Sequence[str]) -> Dialect:
 
     A delimiter is chosen when it occurs the same, non-zero, number of times in
     most lines (rows of another width are reported later as ragged); tab, then
-    semicolon, comma and pipe are tried, and whitespace when none fits. A decimal comma is recognised when the delimiter is
-    not a comma and the cells use commas, not points, between digits.
+    semicolon, pipe and comma are tried, and whitespace when none fits. A decimal
+    comma is recognised when the delimiter is not a comma and the cells use
+    commas, not points, between digits.
     """
     body = list(lines)
     if not body:
@@ -104,10 +105,10 @@ def detect_dialect(lines: Sequence[str]) -> Dialect:
             chosen = delimiter
             break
     if chosen == ",":
-        # "0,12 0,34": whitespace between values with decimal commas.
-        tokens = [line.split() for line in body]
-        widths = {len(t) for t in tokens}
-        if len(widths) == 1 and widths.pop() > 1 and all(_DECIMAL_COMMA.match(c) for t in tokens for c in t):
+        # "0,12 0,34": whitespace between values with decimal commas (headers may differ).
+        rows = [t for t in (line.split() for line in body) if all(_DECIMAL_COMMA.match(c) for c in t)]
+        widths = Counter(len(t) for t in rows)
+        if rows and len(rows) * 2 > len(body) and len(widths) == 1 and min(widths) > 1:
             return Dialect(None, ",")
     decimal = "."
     if chosen != ",":
@@ -175,6 +176,7 @@ _INDEX_NAMES = {
 
 
 def _tokens(name: str) -> list[str]:
+    """Lower-case alphanumeric words of a column name."""
     return [t for t in re.split(r"[^0-9a-zA-Z#]+", name.lower()) if t]
 
 

@@ -7,9 +7,9 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -79,6 +79,7 @@ class _Head:
 
 
 def _normalise_newlines(text: str) -> str:
+    """CR LF and lone CR line breaks turned into LF."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -134,8 +135,10 @@ def _layout(head: _Head) -> _Layout:
         dialect = Dialect(forced, "," if dialect.decimal == "," and forced != "," else ".")
     rows = [dialect.split(line) for line in sample]
     n_header = 0
-    while n_header < min(2, len(rows)) and not is_data_row(rows[n_header], dialect):
-        n_header += 1
+    if not is_data_row(rows[0], dialect):
+        n_header = 1
+        if len(rows) > 1 and not is_data_row(rows[1], dialect) and _is_units_row(rows[1]):
+            n_header = 2
     if n_header >= len(rows):
         raise ValueError("the file holds a header but no data rows")
     if not is_data_row(rows[n_header], dialect):
@@ -143,7 +146,18 @@ def _layout(head: _Head) -> _Layout:
         raise ValueError(f"line {number} is not numeric data: {sample[n_header][:60]!r}")
     names = rows[0] if n_header >= 1 else None
     units_row = rows[1] if n_header >= 2 else None
-    return _Layout(dialect, names, units_row, len(rows[n_header]), start + n_header, head.comments)
+    # The usual width of the data rows (a damaged first row is reported later, as ragged).
+    widths = Counter(len(r) for r in rows[n_header:] if is_data_row(r, dialect))
+    n_columns = widths.most_common(1)[0][0]
+    return _Layout(dialect, names, units_row, n_columns, start + n_header, head.comments)
+
+
+def _is_units_row(cells: Sequence[str]) -> bool:
+    """Whether a second header row names units (``mV``, ``(sec)``, ``hh:mm:ss.mmm``) and nothing else."""
+    return any(cells) and all(
+        not cell or canonical_voltage_unit(cell.strip("()[] ")) is not None or time_unit_from_text(cell) is not None
+        for cell in cells
+    )
 
 
 # --- the data rows ---------------------------------------------------------------------
@@ -163,11 +177,13 @@ class _Block:
 
     @property
     def n_rows(self) -> int:
+        """Number of data rows."""
         if self.line_numbers is not None:
             return len(self.line_numbers)
         return self.text.count("\n") + 1 if self.text else 0
 
     def head_rows(self, n: int) -> list[str]:
+        """The first ``n`` data rows as text."""
         return self.text.split("\n", n)[:n]
 
 
@@ -212,7 +228,9 @@ def _parse(block: _Block, layout: _Layout, clock_col: int | None, path: Path) ->
             text = trailing.sub("", text)
     if dialect.decimal == ",":
         text = text.replace(",", ".")
-    converters = {clock_col: clock_seconds} if clock_col is not None else None
+    converters: dict[int | str, Callable[[str], Any]] | None = (
+        {clock_col: clock_seconds} if clock_col is not None else None
+    )
     try:
         data = np.loadtxt(
             io.StringIO(text),
@@ -239,6 +257,8 @@ def _parse(block: _Block, layout: _Layout, clock_col: int | None, path: Path) ->
 
 @dataclass(frozen=True)
 class _TimeAxis:
+    """Sampling rate (Hz) derived from a time column, and the start time if it holds Unix time."""
+
     fs: float
     start: datetime | None
 
@@ -271,6 +291,10 @@ def _fs_from_time(t: NDArray[np.float64], unit: str, resolution: float, block: _
     difference the file writes, in the column's unit; steps may deviate from the mean
     step by 1 % of it plus that resolution.
     """
+    finite = np.isfinite(t)
+    if not bool(finite.all()):
+        bad = int(np.argmin(finite))
+        raise EcgFormatError(path, f"the time column contains missing/invalid values at line {block.line_of(bad)}")
     steps = np.diff(t)
     if not bool((steps >= 0).all()):
         bad = int(np.argmax(steps < 0))
@@ -299,7 +323,7 @@ def _fs_from_time(t: NDArray[np.float64], unit: str, resolution: float, block: _
     start = None
     t0_s = float(t[0]) * _SECONDS_PER[unit]
     if unit != "clock" and _EPOCH_RANGE_S[0] <= t0_s <= _EPOCH_RANGE_S[1]:
-        start = datetime.fromtimestamp(t0_s, tz=timezone.utc)
+        start = datetime.fromtimestamp(t0_s, tz=UTC)
     return _TimeAxis(fs, start)
 
 
@@ -404,10 +428,12 @@ def _units(
 
 
 def _is_ecg_name(name: str) -> bool:
+    """Whether a column name is a standard ECG lead name (then it is never a sample index)."""
     return split_unit(name)[0].strip().lower() in _ECG_NAMES
 
 
 def _lead_names(names: Sequence[str] | None, lead_cols: Sequence[int]) -> list[str]:
+    """Lead names for the lead columns: header names without units, else ``Lead 1``, ..."""
     if names is None:
         return [f"Lead {i + 1}" for i in range(len(lead_cols))]
     return [split_unit(names[k])[0] or f"Lead {i + 1}" for i, k in enumerate(lead_cols)]
@@ -468,6 +494,11 @@ class CsvImporter(Importer):
         return CsvOptions(fs=fs, units=units)
 
     def _read(self, path: Path, options: CsvOptions) -> Recording:
+        if path.exists() and not path.is_file():
+            raise EcgFormatError(path, "not a regular file")
+        head_bytes = read_head(path, _SNIFF_BYTES)
+        if b"\x00" in head_bytes and not head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise EcgFormatError(path, "the file contains binary data (NUL bytes), not text")
         raw = path.read_bytes()
         if not raw.strip():
             raise EcgFormatError(path, "the file is empty")
@@ -537,7 +568,8 @@ class CsvImporter(Importer):
             row, col = (int(v[0]) for v in np.nonzero(bad))
             raise EcgFormatError(
                 path,
-                f"lead {lead_names[col]} contains missing/invalid values (NaN or infinity) at line {block.line_of(row)}",
+                f"lead {lead_names[col]} contains missing/invalid values (NaN or infinity) "
+                f"at line {block.line_of(row)}",
             )
         resolution = 1e-3 if time_unit == "clock" else _resolution(sample_rows, time_col, dialect)
         fs, fs_by, start = _sampling_rate(

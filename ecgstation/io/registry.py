@@ -58,6 +58,8 @@ class ImporterRegistry:
         p = Path(path)
         if p.is_dir():
             raise EcgFormatError(p, "this is a folder, not a file")
+        if p.exists() and not p.is_file():
+            raise EcgFormatError(p, "not a regular file")
         for importer in self._importers:
             if importer.sniff(p):
                 logger.debug("%s chosen for %s by content", importer.name, p)

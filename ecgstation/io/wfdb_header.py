@@ -76,7 +76,7 @@ def read_header_text(header_path: Path) -> str:
         ) from None
     bad = [c for c in text if not (c.isprintable() or c in "\t\r\n")]
     if bad:
-        raise EcgFormatError(header_path, f"the header contains control character {bad[0]!r}, not WFDB text")
+        raise EcgFormatError(header_path, f"the header contains a non-printable character {bad[0]!r}, not WFDB text")
     return text
 
 
@@ -103,6 +103,7 @@ def looks_like_header(text: str) -> bool:
 
 
 def _number(token: str, what: str, path: Path) -> float:
+    """``token`` as a finite float; EcgFormatError naming ``what`` otherwise."""
     try:
         value = float(token)
     except ValueError:
@@ -113,6 +114,7 @@ def _number(token: str, what: str, path: Path) -> float:
 
 
 def _parse_date(token: str) -> date | None:
+    """A base date in WFDB (``24/12/2019``) or CinC (``12-May-2020``) form, else None."""
     for pattern in ("%d/%m/%Y", "%d-%b-%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(token, pattern).date()
@@ -122,6 +124,7 @@ def _parse_date(token: str) -> date | None:
 
 
 def _parse_time(token: str) -> time | None:
+    """A base time ``HH:MM[:SS[.ffffff]]``, else None."""
     m = _TIME_TOKEN.match(token)
     if m is None:
         return None
@@ -185,6 +188,7 @@ def comment_fields(comments: Sequence[str]) -> dict[str, str]:
 
 
 def _age(text: str) -> float | None:
+    """Age in years, or None when unknown or implausible."""
     try:
         value = float(text)
     except ValueError:
@@ -193,6 +197,7 @@ def _age(text: str) -> float | None:
 
 
 def _sex(text: str) -> str | None:
+    """``M``, ``F``, ``O`` or None."""
     key = text.strip().lower()
     if key in ("m", "male", "man"):
         return "M"
@@ -204,6 +209,7 @@ def _sex(text: str) -> str | None:
 
 
 def _measure(text: str, low: float, high: float) -> float | None:
+    """The leading number of ``text`` if within ``low``..``high``, else None."""
     m = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)", text)
     if not m:
         return None

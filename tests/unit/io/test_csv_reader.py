@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,9 @@ def assert_valid(rec: Recording) -> None:
 # --- dialects -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("delimiter", "name"), [(",", "comma"), (";", "semicolon"), ("\t", "tab"), (" ", "whitespace")])
+@pytest.mark.parametrize(
+    ("delimiter", "name"), [(",", "comma"), (";", "semicolon"), ("\t", "tab"), (" ", "whitespace")]
+)
 def test_delimiters(tmp_path: Path, delimiter: str, name: str) -> None:
     x = ecg_like(500, 250)
     path = write(tmp_path, delimiter.join(["I", "II"]) + "\n" + table(x, delimiter))
@@ -157,7 +159,7 @@ def test_time_column_gives_fs(tmp_path: Path, name: str, scale: float, decimals:
     fs = 360.0
     x = ecg_like(2000, fs)
     t = np.arange(2000) / fs * scale
-    text = f"{name},II\n" + "".join(f"{ti:.{decimals}f},{v:.4f}\n" for ti, v in zip(t, x[:, 0]))
+    text = f"{name},II\n" + "".join(f"{ti:.{decimals}f},{v:.4f}\n" for ti, v in zip(t, x[:, 0], strict=True))
     rec = READER.read(write(tmp_path, text))
     assert rec.fs == fs
     assert rec.lead_names == ("II",)
@@ -173,7 +175,7 @@ def test_time_unit_from_values_when_the_name_has_none(tmp_path: Path) -> None:
 def test_headerless_time_column_by_values(tmp_path: Path) -> None:
     x = ecg_like(1000, 250)
     t = np.arange(1000) / 250
-    text = "".join(f"{ti:.3f},{a:.4f},{b:.4f}\n" for ti, (a, b) in zip(t, x))
+    text = "".join(f"{ti:.3f},{a:.4f},{b:.4f}\n" for ti, (a, b) in zip(t, x, strict=True))
     rec = READER.read(write(tmp_path, text))
     assert rec.fs == 250.0 and rec.n_leads == 2
 
@@ -183,7 +185,7 @@ def test_unix_timestamps_give_the_start_time(tmp_path: Path) -> None:
     text = "timestamp,I\n" + "".join(f"{t0 + i / 500:.3f},{0.1 * (i % 7)}\n" for i in range(1000))
     rec = READER.read(write(tmp_path, text))
     assert rec.fs == 500.0
-    assert rec.start_time == datetime.fromtimestamp(t0, tz=timezone.utc)
+    assert rec.start_time == datetime.fromtimestamp(t0, tz=UTC)
 
 
 def test_irregular_time_steps(tmp_path: Path) -> None:
@@ -205,6 +207,12 @@ def test_jitter_above_one_percent(tmp_path: Path) -> None:
 def test_time_going_backwards(tmp_path: Path) -> None:
     text = "time,I\n0.000,1\n0.002,1\n0.001,1\n0.004,1\n"
     with pytest.raises(EcgFormatError, match="goes backwards at line 4"):
+        READER.read(write(tmp_path, text))
+
+
+def test_time_column_with_missing_values(tmp_path: Path) -> None:
+    text = "time,I\n0.000,1\n0.002,1\nnan,1\n0.006,1\n"
+    with pytest.raises(EcgFormatError, match="time column contains missing/invalid values at line 4"):
         READER.read(write(tmp_path, text))
 
 
@@ -292,6 +300,8 @@ def test_undecodable_bytes_are_rejected(tmp_path: Path) -> None:
         ("   \n\n", "empty"),
         ("I,II\n", "header but no data rows"),
         ("I,II\nmV,mV\nfoo,bar\n", "line 3 is not numeric data"),
+        ("I,II\nfoo,bar\n0.1,0.2\n0.3,0.4\n", "line 2 is not numeric data"),
+        ("I,II\n0.1\n0.2,0.3\n0.3,0.4\n", "line 2 has 1 values where 2 are expected"),
         ("I,II\n0.1,0.2\n", r"1 data row\(s\); at least 2"),
         ("0.1,0.2\n", r"1 data row\(s\)"),
         ("I,II\n0.1,0.2\n0.3\n0.4,0.5\n0.5,0.6\n", "line 3 has 1 values where 2 are expected"),
@@ -349,3 +359,22 @@ def test_sniff(tmp_path: Path) -> None:
     assert not READER.sniff(write(tmp_path, b"\x00\x01\x02", "d.csv"))
     assert not READER.sniff(write(tmp_path, "hello world\nthis is prose\n", "e.txt"))
     assert not READER.sniff(tmp_path / "missing.csv")
+
+
+# --- real files ------------------------------------------------------------------------------
+
+
+@pytest.mark.data
+def test_chapman_csv_exports(data_dir: Path) -> None:
+    raw = sorted((data_dir / "chapman" / "ECGData_raw_mV").glob("*.csv"))
+    denoised = sorted((data_dir / "chapman" / "ECGDataDenoised").glob("*.csv"))
+    assert raw and denoised
+    for path in raw:  # no header, 12 leads in mV
+        rec = READER.read(path, fs=500)
+        assert rec.signals.shape == (12, 5000)
+        assert rec.calibration[0].source_unit == "mV" and rec.metadata["units_detected_by"] == "amplitude"
+        np.testing.assert_allclose(rec.signals[2], rec.signals[1] - rec.signals[0], atol=1e-4)  # III = II - I
+    for path in denoised:  # the same layout in uV
+        rec = READER.read(path, fs=500)
+        assert rec.calibration[0].source_unit == "uV"
+        assert 0.1 < float(np.ptp(rec.signals[1])) < 20

@@ -53,9 +53,9 @@ def test_csv_by_content_whatever_the_extension(tmp_path: Path) -> None:
 
 def test_extension_decides_when_content_is_unclear(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("this is, not numeric\nat, all\n")
+    path.write_text("this is, not numeric\nat, all\nnor, this\n")
     assert sniff_format(path) == "CSV"
-    with pytest.raises(EcgFormatError, match="not numeric data"):
+    with pytest.raises(EcgFormatError, match="line 2 is not numeric data"):
         read_recording(path)
     header = tmp_path / "bad.hea"
     header.write_bytes(b"\x00\x01garbage")

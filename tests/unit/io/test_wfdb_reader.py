@@ -437,14 +437,14 @@ def test_multi_segment_gap_is_an_error(tmp_path: Path) -> None:
 def test_multi_segment_shorter_than_announced(tmp_path: Path) -> None:
     write_segments(tmp_path)
     (tmp_path / "long.hea").write_text(f"long/2 2 {FS} 1400\nseg1 400\nseg2 1000\n", encoding="ascii")
-    with pytest.raises(EcgFormatError, match="seg2.hea.*600 samples but the master header says 1000"):
+    with pytest.raises(EcgFormatError, match=r"seg2\.hea.*600 samples but the master header says 1000"):
         READER.read(tmp_path / "long.hea")
 
 
 def test_multi_segment_with_missing_segment_header(tmp_path: Path) -> None:
     write_segments(tmp_path)
     (tmp_path / "lost.hea").write_text(f"lost/2 2 {FS} 1000\nseg1 400\nseg9 600\n", encoding="ascii")
-    with pytest.raises(EcgFormatError, match="seg9.hea"):
+    with pytest.raises(EcgFormatError, match=r"seg9\.hea"):
         READER.read(tmp_path / "lost.hea")
 
 
@@ -526,7 +526,9 @@ def test_text_that_is_not_a_header(good: Path) -> None:
 
 def test_one_sample_record(tmp_path: Path) -> None:
     (tmp_path / "one.dat").write_bytes(np.array([1, 2], dtype="<i2").tobytes())
-    (tmp_path / "one.hea").write_text(f"one 2 {FS} 1\none.dat 16 200/mV 16 0 1 1 0 I\none.dat 16 200/mV 16 0 2 2 0 II\n")
+    (tmp_path / "one.hea").write_text(
+        f"one 2 {FS} 1\none.dat 16 200/mV 16 0 1 1 0 I\none.dat 16 200/mV 16 0 2 2 0 II\n"
+    )
     expect_error(tmp_path / "one.hea", r"1 sample\(s\) per lead; at least 2")
 
 
