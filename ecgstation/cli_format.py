@@ -24,6 +24,7 @@ def _clean(value: Any) -> Any:
 
 def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
     """The ``analyze --json`` object; ``beats[].sample`` is the R-peak index in the file's numbering."""
+    intervals = dataclasses.asdict(result.intervals)
     beats = [{"sample": int(s), "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)]
     out = {
         "fs": float(result.fs),
@@ -33,7 +34,8 @@ def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
         "beat_counts": result.beat_counts(),
         "beats": beats,
         "heart_rate_bpm": result.heart_rate_bpm,
-        "intervals_ms": dataclasses.asdict(result.intervals),
+        "intervals_ms": {k.removesuffix("_ms"): v for k, v in intervals.items() if k.endswith("_ms")},
+        "interval_beat_counts": {k: v for k, v in intervals.items() if not k.endswith("_ms")},
         "axis_deg": result.axis_deg,
         "hrv": dataclasses.asdict(result.hrv),
         "quality": [

@@ -21,6 +21,7 @@ Design (offline, non-causal, zero-phase throughout, so no group delay to undo):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -105,7 +106,7 @@ def _sliding_percentile(per_block: NDArray[np.float64], window_blocks: int, pct:
     """Percentile over a centred window of blocks (edges reflected), one value per block."""
     nb = per_block.shape[-1]
     half = window_blocks // 2
-    mode = "reflect" if nb > half else "edge"
+    mode: Literal["reflect", "edge"] = "reflect" if nb > half else "edge"
     edge = np.pad(per_block, [(0, 0)] * (per_block.ndim - 1) + [(half, half)], mode=mode)
     windows = np.lib.stride_tricks.sliding_window_view(edge, 2 * half + 1, axis=-1)
     return np.percentile(windows, pct, axis=-1)

@@ -153,10 +153,12 @@ class Recording:
 
     def lead(self, name: str) -> NDArray[np.float32]:
         """A view of one lead's samples in mV."""
-        return self.signals[self.lead_index(name)]
+        row: NDArray[np.float32] = self.signals[self.lead_index(name)]
+        return row
 
     def window(self, start_s: float, stop_s: float) -> NDArray[np.float32]:
         """A view of all leads between ``start_s`` and ``stop_s`` seconds (clipped to the record)."""
         a = max(0, int(round(start_s * self.fs)))
         b = min(self.n_samples, int(round(stop_s * self.fs)))
-        return self.signals[:, a:max(a, b)]
+        view: NDArray[np.float32] = self.signals[:, a : max(a, b)]
+        return view

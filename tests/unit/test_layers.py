@@ -1,0 +1,56 @@
+"""The house rules of the architecture, checked on the source: who may import what."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "ecgstation"
+QT = ("PySide6", "pyqtgraph", "shiboken6")
+STDLIB = set(sys.stdlib_module_names)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _modules(sub: str) -> list[Path]:
+    return sorted((PACKAGE / sub).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _modules("core"), ids=lambda p: p.name)
+def test_core_imports_only_numpy_scipy_and_core(path: Path) -> None:
+    for name in _imports(path):
+        top = name.split(".")[0]
+        allowed = top in STDLIB or top in ("numpy", "scipy") or name.startswith("ecgstation.core")
+        assert allowed, f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in PACKAGE.rglob("*.py") if "ui" not in p.relative_to(PACKAGE).parts], ids=str
+)
+def test_no_qt_below_ui(path: Path) -> None:
+    for name in _imports(path):
+        if path.name == "cli.py" and name.startswith("ecgstation.ui"):
+            continue  # the CLI starts the GUI lazily, it does not use widgets
+        assert not name.startswith(QT), f"{path.relative_to(PACKAGE)} imports {name}"
+        if path.relative_to(PACKAGE).parts[0] in ("core", "io"):
+            assert not name.startswith("ecgstation.ui"), f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+@pytest.mark.parametrize("path", _modules("io"), ids=lambda p: p.name)
+def test_io_does_not_reach_up(path: Path) -> None:
+    for name in _imports(path):
+        if name.startswith("ecgstation."):
+            layer = name.split(".")[1]
+            assert layer in ("core", "io"), f"{path.relative_to(PACKAGE)} imports {name}"
