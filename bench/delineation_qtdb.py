@@ -82,6 +82,20 @@ def _beats(rec: QtdbRecord, use_detector: bool) -> NDArray[np.int64]:
     return rec.ref_beats
 
 
+def resample_record(rec: QtdbRecord, fs_out: float) -> QtdbRecord:
+    """The record resampled to ``fs_out`` Hz, with every annotation moved to the new rate."""
+    from ecgstation.core.filters import resample
+
+    ratio = fs_out / rec.fs
+
+    def move(v: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.where(v >= 0, np.round(v * ratio), -1).astype(np.int64)
+
+    manual = type(rec.manual)(**{f.name: move(getattr(rec.manual, f.name)) for f in dataclasses.fields(rec.manual)})
+    return dataclasses.replace(rec, signals=resample(rec.signals, rec.fs, fs_out), fs=float(fs_out), manual=manual,
+                               ref_beats=move(rec.ref_beats))
+
+
 def evaluate_record(
     rec: QtdbRecord, use_detector: bool, config: DelineationConfig | None
 ) -> tuple[dict[str, dict[str, Any]], float, int]:
@@ -171,10 +185,13 @@ def run(
     config: DelineationConfig | None = None,
     records: list[str] | None = None,
     verbose: bool = True,
+    resample_hz: float | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns a JSON-ready dict (and prints the table when ``verbose``).
 
     ``data_dir`` holds ``qtdb/`` (default ``$ECGSTATION_DATA`` or ``../shared/data``).
+    ``resample_hz`` resamples every record (and its annotations) first, to check that
+    the delineator behaves the same at other sampling rates.
     """
     names = list_records(data_dir)
     if records:
@@ -188,12 +205,16 @@ def run(
     n_beats = 0
     for name in names:
         rec = load_record(name, data_dir)
+        if resample_hz:
+            rec = resample_record(rec, resample_hz)
         per_record[name], s, nb = evaluate_record(rec, use_detector, config)
         seconds += s
         n_beats += nb
     table = summarise(per_record)
     results = verdicts(table)
     source = "ecgstation.core.qrs.detect_qrs" if use_detector else "reference annotations (.atr, else .q1c)"
+    if resample_hz:
+        source += f"; signals resampled to {resample_hz:g} Hz"
     if verbose:
         print_table(table, len(names), source, seconds, n_beats)
         print()
@@ -203,6 +224,7 @@ def run(
     return {
         "records": len(names),
         "r_peaks": "detector" if use_detector else "reference",
+        "fs_hz": resample_hz or 250.0,
         "method": METHOD,
         "delineation_seconds": seconds,
         "boundaries": table,
@@ -238,13 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", default="", help="comma-separated subset of records")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a DelineationConfig field, e.g. --set average_beats=0")
+    parser.add_argument("--resample", type=float, default=None, metavar="HZ",
+                        help="resample the records (and annotations) to HZ first")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     config = _parse_overrides(args.set)
     if not (args.data / "qtdb").is_dir():
         print(f"QT Database not found at {args.data / 'qtdb'}: set ECGSTATION_DATA", file=sys.stderr)
         return 2
-    result = run(args.data, args.detector, config, [r for r in args.records.split(",") if r])
+    result = run(args.data, args.detector, config, [r for r in args.records.split(",") if r], resample_hz=args.resample)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2, default=str))

@@ -19,7 +19,8 @@ Method (all filters zero phase, so no wave is shifted in time):
    soft prior at the running median position of neighbouring beats). Wave ends
    and onsets use the area indicator of Zhang et al. (IEEE TBME 2006) from the
    steepest point of the limb. The T wave of each single beat is then matched
-   against the averaged one to follow beat-to-beat changes.
+   against the averaged one to follow beat-to-beat changes, and a beat whose T end
+   jumps away from that of its similar neighbours takes their median instead.
 6. A P wave is reported only when it repeats at the same place in the single beats
    around it (so atrial fibrillation and noise give no P wave).
 
@@ -164,8 +165,10 @@ class Delineation:
     @classmethod
     def empty(cls, n_beats: int, fs: float) -> Delineation:
         """``n_beats`` beats with every boundary absent."""
-        arrays = [np.full(n_beats, -1, dtype=np.int64) for _ in WAVE_FIELDS]
-        return cls(*arrays, fs=float(fs))
+        def absent() -> I64:
+            return np.full(n_beats, -1, dtype=np.int64)
+
+        return cls(absent(), absent(), absent(), absent(), absent(), absent(), absent(), fs=float(fs))
 
 
 # ----------------------------------------------------------------------------- array helpers
@@ -173,7 +176,7 @@ class Delineation:
 
 def _ms(fs: float, ms: float) -> int:
     """Duration ``ms`` (ms) in whole samples at ``fs`` Hz."""
-    return int(round(ms * fs / 1000.0))
+    return round(ms * fs / 1000.0)
 
 
 def _smooth(x: FArr, sigma: float) -> FArr:
@@ -360,7 +363,7 @@ def _running_median(v: I64, half: int) -> F64:
     return np.where(have >= 3, np.nanmedian(vals, axis=1), np.nan)
 
 
-def _area_end(s: FArr, pol: ArrayLike, lo: ArrayLike, hi: ArrayLike, w: int) -> I64:
+def _area_end(s: FArr, pol: ArrayLike, lo: ArrayLike, hi: ArrayLike, w: ArrayLike) -> I64:
     """End of a wave by the area indicator (Zhang et al. 2006) per row.
 
     Maximises ``pol * sum_{j=k-w+1..k} (s[j] - s[k])`` over ``k`` in ``[lo, hi)``;
@@ -369,8 +372,13 @@ def _area_end(s: FArr, pol: ArrayLike, lo: ArrayLike, hi: ArrayLike, w: int) -> 
     n = s.shape[-1]
     cols = np.arange(n)
     c = np.concatenate([np.zeros(s.shape[:-1] + (1,)), np.cumsum(s, axis=-1, dtype=np.float64)], axis=-1)
-    start = np.clip(cols - w + 1, 0, None)
-    area = (c[..., cols + 1] - c[..., start]) - (cols - start + 1) * s
+    if np.ndim(w) == 0:
+        start = np.clip(cols - int(np.asarray(w)) + 1, 0, None)
+        before = c[..., start]
+    else:
+        start = np.clip(cols - np.asarray(w)[..., None] + 1, 0, None)
+        before = np.take_along_axis(c, np.broadcast_to(start, s.shape), axis=-1)
+    area = (c[..., 1:] - before) - (cols - start + 1) * s
     area = np.asarray(pol)[..., None] * area
     return _argmax_in(area, _between(cols, lo, hi))
 
@@ -501,7 +509,7 @@ def _local_average(
         m = span[:-k] & ok_bwd[:, None]
         acc[:, k:] += X[:, :-k] * m[None]
         wsum[k:] += m
-    n_similar = wsum[:, c0] - span[:, c0]
+    n_similar = (wsum[:, c0] - span[:, c0]).astype(np.float64)
     return np.where(wsum[None] > 0, acc / np.maximum(wsum, 1)[None], X), n_similar
 
 
@@ -518,7 +526,7 @@ def _running_nanmedian(v: F64, half: int) -> F64:
     return np.where(have >= 3, np.nanmedian(vals, axis=1), np.nan)
 
 
-def _t_end(s: FArr, pk: I64, pol: F64, hi: I64, steep_frac: float, tail: int, aw: int) -> I64:
+def _t_end(s: FArr, pk: I64, pol: F64, hi: I64, steep_frac: float, tail: ArrayLike, aw: ArrayLike) -> I64:
     """T end per row of ``s`` after the peak ``pk`` of polarity ``pol``: the area
     indicator maximum, searched from the first steep point of the descending limb."""
     cols = np.arange(s.shape[-1])
@@ -541,11 +549,13 @@ def _wave_t(
     cols = np.arange(sw.shape[-1])
     refine = _ms(fs, 40.0)
     dec = _decimation(fs)
-    swi = _smooth(sw, cfg.t_id_sigma_ms * fs / 1000.0)
-    _, pol_l, prom_l = _peak_coarse(swi, lo, hi, dec)
+    sigma_id = cfg.t_id_sigma_ms * fs / 1000.0
+    # lead weights from a coarse, extra-smoothed copy (every dec-th column)
+    _, pol_l, prom_l = _prominent_peak(_smooth(sw[..., ::dec], sigma_id / dec), (lo + dec - 1) // dec,
+                                       (hi + dec - 1) // dec)
     wts = _weights(lead_ok, pol_l, prom_l)
     st = _project(sw, wts)
-    sti = _project(swi, wts)
+    sti = _smooth(st, sigma_id)
     pki, pol, _ = _peak_coarse(sti, lo, hi, dec)
     if cfg.prior_beats > 0 and pki.size >= 3:
         prior = _running_median(pki, cfg.prior_beats)
@@ -559,7 +569,7 @@ def _wave_t(
         # follow the single beat: its T-wave delay against the averaged one
         lo_r = np.where(ok, pk - _ms(fs, cfg.t_track_pre_ms), 0)
         hi_r = np.where(ok, end + _ms(fs, cfg.t_track_post_ms), 0)
-        a = max(0, int(lo_r[ok].min()))
+        a = max(0, int(lo_r[ok].min()) // dec * dec)  # same sampling phase in every block
         b = min(sw.shape[-1], int(hi_r[ok].max()) + 1)
         if b - a > 4 * dec:
             m = max(1, _ms(fs, cfg.t_track_max_ms) // dec)
@@ -585,7 +595,7 @@ def _wave_p(
     tol = max(1, _ms(fs, cfg.p_tol_ms))
     ps = _ms(fs, cfg.p_slope_ms)
     dec = _decimation(fs)
-    _, pol_l, prom_l = _peak_coarse(sw, lo, hi, dec)
+    _, pol_l, prom_l = _prominent_peak(sw[..., ::dec], (lo + dec - 1) // dec, (hi + dec - 1) // dec)
     wts = _weights(lead_ok, pol_l, prom_l)
     sp = _project(sw, wts)
     pk, pol, prom = _peak_coarse(sp, lo, hi, dec)
@@ -631,8 +641,7 @@ def _rr(r: I64, fs: float) -> tuple[F64, F64]:
 
 
 def _delineate_block(
-    xb: FArr, fs: float, r: I64, rr_prev: F64, rr_next: F64, cfg: DelineationConfig,
-    diag: dict[str, NDArray[np.generic]] | None = None,
+    xb: FArr, fs: float, r: I64, rr_prev: F64, rr_next: F64, cfg: DelineationConfig
 ) -> dict[str, F64]:
     """Boundaries (fractional samples of ``xb``, NaN where absent) of consecutive beats ``r``."""
     nb = r.size
@@ -680,8 +689,10 @@ def _delineate_block(
     t_lo = qoff + _ms(fs, cfg.t_start_ms)
     t_hi = c0 + np.minimum(cfg.t_rr_frac * rr_next, _ms(fs, cfg.t_max_ms)).astype(np.int64)
     t_hi = np.clip(np.maximum(t_hi, t_lo + _ms(fs, 100.0)), 0, width - 1)
-    a = max(0, int(t_lo.min()) - _ms(fs, cfg.t_area_ms) - 2)
-    b = min(width, int(t_hi.max()) + 2)
+    dec = _decimation(fs)  # slices start on a multiple of it: same columns in every block
+    edge = _ms(fs, 3 * (cfg.wave_sigma_ms + cfg.t_id_sigma_ms))  # smoothing edge effects stay outside
+    a = max(0, int(t_lo.min()) - _ms(fs, cfg.t_area_ms) - edge) // dec * dec
+    b = min(width, int(t_hi.max()) + edge)
     sw_t = _smooth(X[..., a:b], sigma_w)
     sw0_t = _smooth(X0[..., a:b], sigma_w) if averaged else None
     t_peak, t_end = _wave_t(sw_t, sw0_t, lead_ok, t_lo - a, t_hi - a, fs, cfg)
@@ -707,8 +718,9 @@ def _delineate_block(
         p_lo = np.maximum(p_lo, after_t)
     p_lo = np.clip(np.minimum(p_lo, p_hi - _ms(fs, 60.0)), 1, width - 1)
     ps = _ms(fs, cfg.p_slope_ms)
-    a = max(0, int(p_lo.min()) - 2 * ps - _ms(fs, cfg.p_area_on_ms) - 2)
-    b = min(width, int(p_hi.max()) + 2 * ps + _ms(fs, cfg.p_area_off_ms) + 2)
+    edge = _ms(fs, 3 * cfg.wave_sigma_ms)
+    a = max(0, int(p_lo.min()) - 2 * ps - _ms(fs, cfg.p_area_on_ms) - edge) // dec * dec
+    b = min(width, int(p_hi.max()) + 2 * ps + _ms(fs, cfg.p_area_off_ms) + edge)
     sw_p = _smooth(X[..., a:b], sigma_w)
     sw0_p = _smooth(X0[..., a:b], sigma_w) if averaged else sw_p
     p_on, p_peak, p_off = _wave_p(sw_p, sw0_p, lead_ok, p_lo - a, p_hi - a, fs, cfg)
@@ -723,11 +735,7 @@ def _delineate_block(
         "t_peak": t_peak + offset,
         "t_end": t_end + offset,
     }
-    for k in res:
-        res[k] = np.where(beat_ok, res[k], np.nan)
-    if diag is not None:
-        diag["centre"] = cf
-        diag["segments"] = X
+    res = {k: np.where(beat_ok, v, np.nan) for k, v in res.items()}
     return res
 
 
@@ -744,8 +752,8 @@ def _sanitise(pos: dict[str, F64]) -> None:
     """Drop waves whose boundaries are out of order (in place; NaN = absent)."""
     qon, qoff = pos["qrs_on"], pos["qrs_off"]
     bad_q = ~(qon < qoff)
-    for k in pos:
-        pos[k] = np.where(bad_q, np.nan, pos[k])
+    for k, v in pos.items():
+        pos[k] = np.where(bad_q, np.nan, v)
     p_ok = (pos["p_on"] < pos["p_peak"]) & (pos["p_peak"] < pos["p_off"]) & (pos["p_off"] <= pos["qrs_on"])
     for k in ("p_on", "p_peak", "p_off"):
         pos[k] = np.where(p_ok, pos[k], np.nan)
@@ -815,6 +823,7 @@ def delineate(
         for k in WAVE_FIELDS:
             pos[k][s:e] = part[k][s - a:e - a]
     _sanitise(pos)
+    log.debug("delineated %d beats, %d leads at %g Hz (analysed at %g Hz)", r.size, x.shape[0], fs, work_fs)
 
     out = {}
     for k in WAVE_FIELDS:
