@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,18 +17,34 @@ from ecgstation.tracing import configure_logging, traced
 log = logging.getLogger(__name__)
 
 
+def _positive_hz(text: str) -> float:
+    """argparse type: a positive, finite sampling rate in Hz."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of Hz") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"the sampling rate must be a positive number of Hz, not {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
+    # -v is accepted before and after the subcommand; the two counts add up.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
     parser = argparse.ArgumentParser(prog="ecgstation", description="ECG Station: offline ECG workstation.")
+    parser.add_argument(
+        "-v", "--verbose", dest="verbose_before", action="count", default=0, help="log more (-v info, -vv debug)"
+    )
     parser.add_argument("--version", action="version", version=f"ecgstation {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command")
-    an = sub.add_parser("analyze", help="measure an ECG file and print the results")
+    an = sub.add_parser("analyze", help="measure an ECG file and print the results", parents=[common])
     an.add_argument("file", help="ECG file (WFDB .hea/.dat, CSV, ...)")
     an.add_argument("--json", action="store_true", help="print one JSON object")
-    an.add_argument("--fs", type=float, help="sampling rate in Hz, for files that do not state it (CSV)")
+    an.add_argument("--fs", type=_positive_hz, help="sampling rate in Hz, for files that do not state it (CSV)")
     an.add_argument("--units", choices=["mV", "uV", "V"], help="signal units, for files that do not state them")
     an.add_argument("--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency in Hz")
-    gui = sub.add_parser("gui", help="start the workstation window (the default)")
+    gui = sub.add_parser("gui", help="start the workstation window (the default)", parents=[common])
     gui.add_argument("file", nargs="?", help="ECG file to open")
     return parser
 
@@ -37,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     args, extra = parser.parse_known_args(args_list)
-    configure_logging(logging.WARNING - 10 * min(args.verbose, 2))
+    verbosity = args.verbose_before + getattr(args, "verbose", 0)
+    configure_logging(logging.WARNING - 10 * min(verbosity, 2))
     if args.command == "analyze":
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -49,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from ecgstation.cli_format import result_to_dict, result_to_text
     from ecgstation.core.analysis import AnalysisSettings, analyze_recording
     from ecgstation.io import read_recording
 
@@ -57,28 +76,31 @@ def _analyze(args: argparse.Namespace) -> int:
         options["fs"] = args.fs
     if args.units is not None:
         options["units"] = args.units
-    try:
-        with traced(f"analyze {args.file}") as trace_id:
+    with traced(f"analyze {args.file}") as trace_id:
+        try:
             recording = read_recording(args.file, **options)
             result = analyze_recording(recording, AnalysisSettings(mains_hz=args.mains))
-    except EcgStationError as err:
-        print(f"ecgstation: {err}", file=sys.stderr)
-        return 2
-    except Exception:  # a bug: log it with the trace for a report, show a short message
-        log.exception("internal error while analysing %s", args.file)
-        print(f"ecgstation: internal error while analysing {args.file}; see the log above", file=sys.stderr)
-        return 3
-    from ecgstation.cli_format import result_to_dict, result_to_text
-
-    if args.json:
-        payload = result_to_dict(result)
-        payload["file"] = args.file
-        payload["trace_id"] = trace_id
-        payload["version"] = __version__
-        json.dump(payload, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(result_to_text(result, args.file))
+            warnings = [str(w) for w in recording.metadata.get("warnings", ())]
+            for w in warnings:
+                log.warning("%s: %s", args.file, w)
+            if args.json:
+                payload = result_to_dict(result, first_sample=int(recording.metadata.get("first_sample", 0)))
+                payload.update(file=args.file, warnings=warnings, trace_id=trace_id, version=__version__)
+                text = json.dumps(payload, allow_nan=False) + "\n"
+            else:
+                text = result_to_text(result, args.file, warnings)
+        except EcgStationError as err:
+            log.info("analyze refused: %s", err)
+            print(f"ecgstation: {err}", file=sys.stderr)
+            return 2
+        except Exception:  # a bug: log it with the trace for a report, show a short message
+            log.exception("internal error while analysing %s", args.file)
+            print(
+                f"ecgstation: internal error while analysing {args.file} (trace {trace_id}); see the log above",
+                file=sys.stderr,
+            )
+            return 3
+    sys.stdout.write(text)
     return 0
 
 

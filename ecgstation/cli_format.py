@@ -22,10 +22,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
-    """The ``analyze --json`` object; ``beats[].sample`` is the R-peak index in the file's numbering."""
+def result_to_dict(result: AnalysisResult, first_sample: int = 0) -> dict[str, Any]:
+    """The ``analyze --json`` object.
+
+    ``beats[].sample`` is the R-peak index in the file's own sample numbering:
+    ``first_sample`` is the number the file gives its first sample (0 for WFDB).
+    """
     intervals = dataclasses.asdict(result.intervals)
-    beats = [{"sample": int(s), "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)]
+    beats = [{"sample": int(s) + first_sample, "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)]
     out = {
         "fs": float(result.fs),
         "leads": list(result.lead_names),
@@ -51,7 +55,7 @@ def _fmt(value: float | None, unit: str, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:.{digits}f} {unit}"
 
 
-def result_to_text(result: AnalysisResult, name: str) -> str:
+def result_to_text(result: AnalysisResult, name: str, warnings: list[str] | None = None) -> str:
     """A short human-readable report."""
     iv = dataclasses.asdict(result.intervals)
     hrv = result.hrv
@@ -76,5 +80,7 @@ def result_to_text(result: AnalysisResult, name: str) -> str:
         lines.extend(f"  - {f.text} [{f.source}]" for f in result.findings)
     else:
         lines.append("Findings: none")
+    for w in warnings or ():
+        lines.append(f"Warning: {w}")
     lines.append("Automated analysis: a physician must review it.")
     return "\n".join(lines) + "\n"

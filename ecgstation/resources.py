@@ -148,9 +148,9 @@ def _field(entry: dict[str, Any], key: str, where: Path) -> Any:
 def _parse_sample(entry: Any, folder: Path, where: Path) -> Sample:
     if not isinstance(entry, dict):
         raise ResourceError(f"{where}: each sample must be a JSON object")
-    files = tuple(folder / str(name) for name in _field(entry, "files", where))
     annotator = entry.get("annotator")
     try:
+        files = tuple(folder / str(name) for name in _field(entry, "files", where))
         return Sample(
             id=str(_field(entry, "id", where)),
             title=str(_field(entry, "title", where)),

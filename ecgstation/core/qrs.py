@@ -29,7 +29,7 @@ from scipy import ndimage
 from scipy import signal as sps
 
 from ecgstation.core.errors import SignalError
-from ecgstation.core.filters import bandpass
+from ecgstation.core.filters import bandpass, resample
 
 MIN_FS_HZ = 100.0
 MAX_FS_HZ = 1000.0
@@ -61,6 +61,8 @@ class QrsConfig:
     shape_lag_s: float = 0.02
     memory_beats: int = 8
     noise_floor_weight: float = 1.0
+    chunk_s: float = 600.0
+    chunk_pad_s: float = 30.0
     extra_span_factor: float = 1.25
     extra_short_factor: float = 0.7
 
@@ -133,11 +135,8 @@ def qrs_feature(signals: ArrayLike, fs: float, config: QrsConfig | None = None) 
 
 
 def _validate(signals: ArrayLike, fs: float) -> NDArray[np.float64]:
-    if not np.isfinite(fs) or not MIN_FS_HZ <= fs <= MAX_FS_HZ:
-        raise SignalError(f"QRS detection needs a sampling rate of {MIN_FS_HZ:g}-{MAX_FS_HZ:g} Hz, got {fs} Hz")
+    """float64 (leads, samples) copy of one block, non-finite samples set to 0 mV."""
     x = np.atleast_2d(np.asarray(signals, dtype=np.float64))
-    if x.ndim != 2:
-        raise SignalError("signals must be one lead (samples,) or (leads, samples)")
     bad = ~np.isfinite(x)
     if bad.any():
         x = np.where(bad, 0.0, x)
@@ -167,10 +166,47 @@ def detect_qrs(signals: ArrayLike, fs: float, config: QrsConfig | None = None) -
     """R-peak sample indices (int64, ascending) of the QRS complexes in ``signals``.
 
     ``signals``: one lead ``(samples,)`` or ``(leads, samples)`` in mV, sampled at ``fs``
-    Hz (100-1000 Hz). Non-finite samples are treated as 0 mV. A record shorter than
-    one second yields no beats.
+    Hz. The detector is designed and validated for 100-1000 Hz; other rates are
+    resampled (to 250 Hz below that range, to 500 Hz above it) and the peaks mapped
+    back to the input's samples. Non-finite samples are treated as 0 mV. A record
+    shorter than one second yields no beats. Long records are processed in blocks of
+    ``config.chunk_s`` seconds with ``config.chunk_pad_s`` seconds of context either
+    side, so memory stays bounded for 24 h recordings.
     """
     cfg = config or QrsConfig()
+    if not np.isfinite(fs) or fs <= 0:
+        raise SignalError(f"QRS detection needs a positive sampling rate, got {fs} Hz")
+    arr = np.asarray(signals)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise SignalError("signals must be one lead (samples,) or (leads, samples)")
+    n = arr.shape[1]
+    if not MIN_FS_HZ <= fs <= MAX_FS_HZ:
+        work_fs = 250.0 if fs < MIN_FS_HZ else 500.0
+        if n < int(fs):
+            return np.zeros(0, dtype=np.int64)
+        peaks = detect_qrs(resample(np.nan_to_num(arr.astype(np.float64)), fs, work_fs), work_fs, cfg)
+        return np.unique(np.clip(np.round(peaks * (fs / work_fs)), 0, n - 1).astype(np.int64))
+    chunk = max(int(cfg.chunk_s * fs), int(fs))
+    pad = int(cfg.chunk_pad_s * fs)
+    if n <= chunk + 2 * pad:
+        return _detect_block(arr, fs, cfg)
+    parts = []
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        lo, hi = max(0, start - pad), min(n, stop + pad)
+        found = _detect_block(arr[:, lo:hi], fs, cfg) + lo
+        parts.append(found[(found >= start) & (found < stop)])
+    peaks = np.concatenate(parts)
+    if peaks.size > 1:  # a beat straddling a block edge may be found by both blocks
+        keep = np.concatenate([[True], np.diff(peaks) >= _Samples.of(cfg, fs).refractory])
+        peaks = peaks[keep]
+    return peaks
+
+
+def _detect_block(signals: ArrayLike, fs: float, cfg: QrsConfig) -> NDArray[np.int64]:
+    """Detection on one block of at most ``chunk_s + 2 * chunk_pad_s`` seconds."""
     x = _validate(signals, fs)
     n = x.shape[1]
     if n < int(fs):

@@ -187,17 +187,34 @@ class _Block:
         return self.text.split("\n", n)[:n]
 
 
-def _data_block(text: str, head: _Head, layout: _Layout) -> _Block:
-    """Everything from the first data row on, with blank and comment lines among the rows removed."""
+def _first_sample_number(data: NDArray[np.float64], index_cols: list[int]) -> int:
+    """The file's own number of its first sample: the first value of a sample-number column, else 0."""
+    for k in index_cols:
+        first = data[0, k]
+        if np.isfinite(first) and float(first).is_integer():
+            return int(first)
+    return 0
+
+
+def _data_block(text: str, head: _Head, layout: _Layout, path: Path) -> _Block:
+    """Everything from the first data row on, with blank and comment lines among the rows removed.
+
+    In a one-column file a blank line among the data rows is an error, not padding: it
+    is a missing sample, and dropping it would shift every later sample in time.
+    """
     number, _, offset = head.lines[layout.first_data]
     block = text[offset:]
     if _BLANK_OR_COMMENT.search(block) is None:
         return _Block(block, number, None)
-    kept = [
-        (number + i, line)
-        for i, line in enumerate(block.split("\n"))
-        if line.strip() and not is_comment(line.strip())
-    ]
+    kept = []
+    for i, line in enumerate(block.split("\n")):
+        stripped = line.strip()
+        if not stripped and layout.n_columns == 1:
+            raise EcgFormatError(
+                path, f"line {number + i} is blank among the data rows (a missing sample would shift the rest)"
+            )
+        if stripped and not is_comment(stripped):
+            kept.append((number + i, line))
     return _Block("\n".join(line for _, line in kept), number, [n for n, _ in kept])
 
 
@@ -513,7 +530,7 @@ class CsvImporter(Importer):
             layout = _layout(head)
         except ValueError as exc:
             raise EcgFormatError(path, str(exc)) from None
-        block = _data_block(text, head, layout)
+        block = _data_block(text, head, layout, path)
         del text
         n_rows = block.n_rows
         if n_rows < 2:
@@ -558,6 +575,7 @@ class CsvImporter(Importer):
                 index_cols.append(0)
                 warnings.append("the first column counts samples and was left out")
         lead_cols = [k for k in range(n_columns) if k != time_col and k not in index_cols]
+        first_sample = _first_sample_number(data, index_cols)
         if not lead_cols:
             raise EcgFormatError(path, "the file holds no signal columns, only time or sample numbers")
         lead_names = _lead_names(names, lead_cols)
@@ -596,6 +614,7 @@ class CsvImporter(Importer):
             "units_detected_by": units_by,
             "comments": tuple(layout.comments),
             "warnings": tuple(warnings),
+            "first_sample": first_sample,
         }
         return Recording(
             signals=signals,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ecgstation import __version__
 from ecgstation.core.errors import EcgStationError
+from ecgstation.tracing import traced
 from ecgstation.resources import ResourceError, Sample, list_samples
 
 if TYPE_CHECKING:
@@ -221,21 +222,22 @@ class MainWindow(QMainWindow):
         """Read the ECG at ``path`` and show it; on failure show the reason and return False."""
         from ecgstation.io import read_recording  # the io layer loads only when a file is opened
 
-        try:
-            recording = read_recording(path)
-        except EcgStationError as exc:
-            logger.info("cannot open %s: %s", path, exc)
-            self.show_error(str(exc))
-            return False
-        except Exception:  # a bug, not the file: log the trace, show no trace
-            logger.exception("unexpected error while opening %s", path)
-            self.show_error(
-                f"ECG Station could not open {Path(path).name} because of an internal error. "
-                "The details are in the log; please report them."
-            )
-            return False
-        self.show_recording(recording, name=Path(path).name)
-        return True
+        with traced(f"open {path}") as trace_id:
+            try:
+                recording = read_recording(path)
+            except EcgStationError as exc:
+                logger.info("cannot open %s: %s", path, exc)
+                self.show_error(str(exc))
+                return False
+            except Exception:  # a bug, not the file: log the trace, show no trace
+                logger.exception("unexpected error while opening %s", path)
+                self.show_error(
+                    f"ECG Station could not open {Path(path).name} because of an internal error "
+                    f"(trace {trace_id}). The details are in the log; please report them."
+                )
+                return False
+            self.show_recording(recording, name=Path(path).name)
+            return True
 
     def show_recording(self, recording: Recording, name: str | None = None) -> None:
         """Draw the first ``PREVIEW_S`` seconds of every lead, stacked top to bottom."""

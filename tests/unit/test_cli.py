@@ -73,3 +73,37 @@ def test_console_script_without_shared_data(samples_dir: Path, tmp_path: Path) -
         [sys.executable, "-m", "ecgstation.cli", "--version"], capture_output=True, text=True, check=False
     )
     assert version.stdout.strip() == f"ecgstation {__version__}"
+
+
+def test_every_log_line_of_an_analysis_carries_one_trace_id(
+    samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-v", "analyze", str(samples_dir / "ptbxl_00003_hr.hea"), "--json"]) == 0
+    captured = capsys.readouterr()
+    trace_id = json.loads(captured.out)["trace_id"]
+    lines = [line for line in captured.err.splitlines() if " INFO " in line]
+    assert len(lines) >= 3
+    assert all(f"[{trace_id}]" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("bad", ["-5", "0", "nan", "fast"])
+def test_bad_fs_option_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "x.csv", "--fs", bad])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--fs" in err and "Traceback" not in err
+
+
+def test_beat_samples_follow_the_files_own_numbering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = read_recording(Path(__file__).resolve().parents[2] / "resources" / "samples" / "100.hea")
+    start = 10000
+    x = rec.signals[0, start : start + 3600]
+    path = tmp_path / "excerpt.csv"
+    path.write_text("sample,MLII\n" + "\n".join(f"{start + i},{v:.4f}" for i, v in enumerate(x)) + "\n")
+    assert main(["analyze", str(path), "--fs", "360", "--json"]) == 0
+    beats = np.array([b["sample"] for b in json.loads(capsys.readouterr().out)["beats"]])
+    ref = rec.annotations.samples
+    ref = ref[(ref >= start + 50) & (ref < start + 3550)]
+    score = match(ref, beats, 360.0)
+    assert score.fn == 0 and score.fp <= 1, score

@@ -13,15 +13,31 @@ QT = ("PySide6", "pyqtgraph", "shiboken6")
 STDLIB = set(sys.stdlib_module_names)
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+def _imported_names(source: str, package: tuple[str, ...]) -> set[str]:
+    """Absolute names of every module ``source`` imports; relative imports resolved against ``package``."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                names.add(node.module or "")
+            else:
+                base = package[: len(package) - (node.level - 1)]
+                names.add(".".join(base + ((node.module,) if node.module else ())))
     return names
+
+
+def _imports(path: Path) -> set[str]:
+    package = ("ecgstation",) + path.relative_to(PACKAGE).parent.parts
+    return _imported_names(path.read_text(encoding="utf-8"), package)
+
+
+def test_relative_imports_are_resolved() -> None:
+    source = "from ..ui import main_window\nfrom . import qrs\nfrom .filters import bandpass\n"
+    assert _imported_names(source, ("ecgstation", "core")) == {
+        "ecgstation.ui", "ecgstation.core", "ecgstation.core.filters"
+    }
 
 
 def _modules(sub: str) -> list[Path]:

@@ -10,7 +10,7 @@ import pytest
 from bench._ec57 import Score, match, reference_beats
 from ecgstation.core.errors import SignalError
 from ecgstation.core.filters import resample
-from ecgstation.core.qrs import detect_qrs
+from ecgstation.core.qrs import QrsConfig, detect_qrs
 from ecgstation.io import read_recording
 
 
@@ -73,10 +73,28 @@ def test_lead_off_on_one_lead_does_not_hide_beats() -> None:
     assert score.fn == 0 and score.fp == 0, score
 
 
-@pytest.mark.parametrize("fs", [50.0, 1500.0, float("nan")])
-def test_sampling_rate_out_of_range(fs: float) -> None:
+@pytest.mark.parametrize("fs", [0.0, -250.0, float("nan"), float("inf")])
+def test_invalid_sampling_rate(fs: float) -> None:
     with pytest.raises(SignalError):
         detect_qrs(np.zeros(10000, np.float32), fs)
+
+
+@pytest.mark.parametrize("fs", [60.0, 2000.0])
+def test_rates_outside_the_design_range_are_resampled(fs: float) -> None:
+    x, truth = synthetic_ecg(fs, 40.0)
+    found = detect_qrs(x, fs)
+    score = match(truth, found, fs)
+    assert score.fn == 0 and score.fp == 0, score
+    assert np.abs(found[:, None] - truth[None, :]).min(axis=0).max() <= 0.012 * fs + 1
+
+
+def test_long_record_in_blocks_matches_one_block() -> None:
+    """Block processing (bounded memory for 24 h records) finds the same beats as one pass."""
+    x, truth = synthetic_ecg(250.0, 400.0, seed=7)
+    whole = detect_qrs(x, 250.0, QrsConfig(chunk_s=10_000.0))
+    blocks = detect_qrs(x, 250.0, QrsConfig(chunk_s=60.0, chunk_pad_s=15.0))
+    assert match(truth, blocks, 250.0).fn == 0
+    np.testing.assert_array_equal(whole, blocks)
 
 
 @pytest.mark.parametrize(("record", "floor"), [("100", 99.9), ("119", 99.8), ("208", 99.3)])
