@@ -19,8 +19,10 @@ Method (all filters zero phase, so no wave is shifted in time):
    soft prior at the running median position of neighbouring beats). Wave ends
    and onsets use the area indicator of Zhang et al. (IEEE TBME 2006) from the
    steepest point of the limb. The T wave of each single beat is then matched
-   against the averaged one to follow beat-to-beat changes, and a beat whose T end
-   jumps away from that of its similar neighbours takes their median instead.
+   against the averaged one to follow beat-to-beat changes, and the T end is moved
+   part of the way towards the one found on the single beat itself (when near); a
+   beat whose T end jumps away from that of its similar neighbours takes their
+   median instead.
 6. A P wave is reported only when it repeats at the same place in the single beats
    around it (so atrial fibrillation and noise give no P wave).
 
@@ -110,15 +112,15 @@ class DelineationConfig:
     t_tail_ms: float = 140.0
     #: The steepest point of the descending limb: first slope peak above this fraction.
     t_steep_frac: float = 0.4
-    t_trap_weight: float = 0.0
-    t_single: float = 0.0
-    t_single_max_ms: float = 60.0
-    t_trap_ms: float = 150.0
     #: Share of the single beat's own T-wave shift (vs the averaged beat) kept.
     t_track: float = 0.5
     t_track_pre_ms: float = 60.0
     t_track_post_ms: float = 40.0
     t_track_max_ms: float = 40.0
+    #: Share of the gap to the T end found on the single (not averaged) beat kept, when
+    #: that end lies within ``t_single_max_ms`` of the averaged beat's (0: off).
+    t_single: float = 0.4
+    t_single_max_ms: float = 60.0
     #: A beat with similar neighbours whose T end lies further than this (ms) from
     #: their running median takes their median T peak and end (0: off).
     t_outlier_ms: float = 40.0
@@ -530,8 +532,7 @@ def _running_nanmedian(v: F64, half: int) -> F64:
     return np.where(have >= 3, np.nanmedian(vals, axis=1), np.nan)
 
 
-def _t_end(s: FArr, pk: I64, pol: F64, hi: I64, steep_frac: float, tail: ArrayLike, aw: ArrayLike,
-           trap_w: float = 0.0, trap_len: int = 0) -> I64:
+def _t_end(s: FArr, pk: I64, pol: F64, hi: I64, steep_frac: float, tail: ArrayLike, aw: ArrayLike) -> I64:
     """T end per row of ``s`` after the peak ``pk`` of polarity ``pol``: the area
     indicator maximum, searched from the first steep point of the descending limb."""
     cols = np.arange(s.shape[-1])
@@ -540,21 +541,14 @@ def _t_end(s: FArr, pk: I64, pol: F64, hi: I64, steep_frac: float, tail: ArrayLi
     gmax = np.max(np.where(after, down, -np.inf), axis=-1)
     first = _first_true(after & _local_max(down) & (down >= steep_frac * gmax[..., None]))
     xm = np.where(first >= 0, first, _argmax_in(down, after))
-    zhang = _area_end(s, pol, np.maximum(xm, pk), np.minimum(hi, xm + tail), aw)
-    if trap_w <= 0:
-        return zhang
-    xr = xm + trap_len
-    sx = _pick(s, np.maximum(xm, 0))
-    area = pol[..., None] * (sx[..., None] - s) * (2 * xr[..., None] - cols - xm[..., None])
-    trap = _argmax_in(area, _between(cols, np.maximum(xm, pk), np.minimum(hi, xr)))
-    both = (zhang >= 0) & (trap >= 0)
-    return np.where(both, np.round((1 - trap_w) * zhang + trap_w * trap), zhang).astype(np.int64)
+    return _area_end(s, pol, np.maximum(xm, pk), np.minimum(hi, xm + tail), aw)
 
 
 def _wave_t(
     sw: FArr, sw0: FArr | None, lead_ok: B8, lo: I64, hi: I64, fs: float, cfg: DelineationConfig
 ) -> tuple[F64, F64, F64]:
-    """T peak and end (fractional columns of ``sw``, NaN where absent) per beat.
+    """T peak and end (fractional columns of ``sw``, NaN where absent) per beat, and
+    the move of the end towards the single beat's own T end (0 where none).
 
     ``sw`` holds the smoothed averaged segments (L, B, W), ``sw0`` the single beats
     (None when not averaged).
@@ -575,8 +569,7 @@ def _wave_t(
         pki, pol, _ = _peak_coarse(sti, lo, hi, dec, prior, cfg.prior_sd_ms * fs / 1000.0)
     near = _between(cols, np.maximum(pki - refine, lo), np.minimum(pki + refine + 1, hi))
     pk = _argmax_in(pol[:, None] * st, near & (pki >= 0)[:, None])
-    end = _t_end(st, pk, pol, hi, cfg.t_steep_frac, _ms(fs, cfg.t_tail_ms), max(2, _ms(fs, cfg.t_area_ms)),
-                 cfg.t_trap_weight, _ms(fs, cfg.t_trap_ms))
+    end = _t_end(st, pk, pol, hi, cfg.t_steep_frac, _ms(fs, cfg.t_tail_ms), max(2, _ms(fs, cfg.t_area_ms)))
     ok = (pk >= 0) & (end >= 0) & (wts != 0).any(axis=0)
     shift = np.zeros(pk.size)
     if sw0 is not None and cfg.t_track > 0 and ok.any():
@@ -592,16 +585,15 @@ def _wave_t(
             shift = np.where(ok, cfg.t_track * d * dec, 0.0)
     t_peak = np.where(ok, pk + shift, np.nan)
     t_end = np.where(ok, end + shift, np.nan)
+    move = np.zeros(pk.size)
     if sw0 is not None and cfg.t_single > 0 and ok.any():
-        s0 = _project(sw0, wts)
-        pk0 = np.where(ok, np.round(pk + shift).astype(np.int64), pk)
-        end0 = _t_end(s0, pk0, pol, hi, cfg.t_steep_frac, _ms(fs, cfg.t_tail_ms), max(2, _ms(fs, cfg.t_area_ms)))
-        dev = end0 - t_end
-        use = ok & (end0 >= 0) & (np.abs(dev) <= _ms(fs, cfg.t_single_max_ms))
-        t_delta = np.where(use, cfg.t_single * dev, 0.0)
-    else:
-        t_delta = np.zeros(pk.size)
-    return t_peak, t_end, t_delta
+        # the annotator marks single beats: lean towards the single beat's own T end
+        pk0 = np.where(ok, np.round(pk + shift), -1).astype(np.int64)
+        end0 = _t_end(_project(sw0, wts), pk0, pol, hi, cfg.t_steep_frac, _ms(fs, cfg.t_tail_ms),
+                      max(2, _ms(fs, cfg.t_area_ms)))
+        dev = np.where(ok & (end0 >= 0), end0 - np.nan_to_num(t_end), np.inf)
+        move = np.where(np.abs(dev) <= _ms(fs, cfg.t_single_max_ms), cfg.t_single * dev, 0.0)
+    return t_peak, t_end, move
 
 
 def _wave_p(
@@ -718,19 +710,20 @@ def _delineate_block(
     b = min(width, int(t_hi.max()) + edge)
     sw_t = _smooth(X[..., a:b], sigma_w)
     sw0_t = _smooth(X0[..., a:b], sigma_w) if averaged else None
-    t_peak, t_end, t_delta = _wave_t(sw_t, sw0_t, lead_ok, t_lo - a, t_hi - a, fs, cfg)
+    t_peak, t_end, t_move = _wave_t(sw_t, sw0_t, lead_ok, t_lo - a, t_hi - a, fs, cfg)
     t_peak += a
     t_end += a
     if cfg.t_outlier_ms > 0 and nb >= 4:
         # a beat like its neighbours whose T wave jumps away from theirs was mis-read
+        # (judged before the single-beat move, which is noisier)
         med_end = _running_nanmedian(t_end, cfg.prior_beats)
         med_peak = _running_nanmedian(t_peak, cfg.prior_beats)
         jump = (np.abs(t_end - med_end) > _ms(fs, cfg.t_outlier_ms)) & (n_similar >= 2)
         jump &= np.isfinite(med_end) & np.isfinite(med_peak)
-        t_end = np.where(jump, med_end, t_end + t_delta)
+        t_end = np.where(jump, med_end, t_end + t_move)
         t_peak = np.where(jump, med_peak, t_peak)
     else:
-        t_end = t_end + t_delta
+        t_end = t_end + t_move
 
     # P wave: before the QRS onset, after the previous beat's T wave.
     p_hi = qon - _ms(fs, cfg.p_gap_ms)

@@ -92,6 +92,27 @@ def test_synthetic_results_agree_across_sampling_rates() -> None:
             assert np.max(np.abs(diff_ms)) <= 1000.0 / fs + 6.0, f"{name} at {fs} Hz"
 
 
+def test_t_end_leans_towards_the_single_beat() -> None:
+    """One beat whose T wave ends 24 ms later than its neighbours': its T end moves
+    towards its own (the neighbours' average alone would hide most of the change)."""
+    fs, n_beats, late = 250.0, 20, 10
+    t = np.arange(int((n_beats + 1) * RR_S * 1000)) / 1000.0
+    r_s = (np.arange(n_beats) + 0.5) * RR_S
+    x = np.zeros_like(t)
+    for k, rk in enumerate(r_s):
+        x += _bump(t, rk - 0.200, 0.100, 0.15) + _bump(t, rk - 0.025, 0.050, 1.20)
+        x += _t_wave(t, rk + 0.160, 0.120, 0.104 if k == late else 0.080, 0.30)
+    sig = resample(x[None], 1000.0, fs).astype(np.float32)
+    r = np.round(r_s * fs).astype(np.int64)
+    with_move = delineate(sig, fs, r)
+    without = delineate(sig, fs, r, DelineationConfig(t_single=0.0))
+    truth = (r_s[late] + TRUTH_S["t_end"] + 0.024) * fs
+    assert abs(with_move.t_end[late] - truth) < abs(without.t_end[late] - truth)
+    assert with_move.t_end[late] > without.t_end[late]
+    others = np.arange(n_beats) != late
+    assert np.max(np.abs(with_move.t_end[others] - without.t_end[others])) <= 1
+
+
 def test_single_lead_and_one_dimensional_input() -> None:
     x, r, r_s = synthetic_ecg(500.0, gains=(1.0,))
     d2 = delineate(x, 500.0, r)
@@ -222,8 +243,8 @@ def test_qtdb_accuracy_against_annotator_1() -> None:
     """QT Database, all records with .q1c, reference beats: Martinez-style mean/SD bounds.
 
     Targets (bench/delineation_qtdb.py): SD <= 7.7 / 8.7 / 18.1 / 14.8 ms for QRS on /
-    QRS off / T end / P on, |mean| <= 5 ms. T end is checked at 18.5 ms: measured 18.1,
-    on the target, so a small margin keeps this a regression guard.
+    QRS off / T end / P on, |mean| <= 5 ms (T end measured 17.9 ms with these beats,
+    18.0 ms with the QRS detector's).
     """
     qtdb = _data_dir() / "qtdb"
     if not any(qtdb.glob("*.q1c")):
@@ -233,7 +254,7 @@ def test_qtdb_accuracy_against_annotator_1() -> None:
 
     res = run(_data_dir(), use_detector=False, verbose=False)
     b = res["boundaries"]
-    limits = {"qrs_on": 7.7, "qrs_off": 8.7, "t_end": 18.5, "p_on": 14.8}
+    limits = {"qrs_on": 7.7, "qrs_off": 8.7, "t_end": 18.1, "p_on": 14.8}
     for name, limit in limits.items():
         assert b[name]["sd_ms"] <= limit, (name, b[name])
         assert abs(b[name]["mean_ms"]) <= 5.0, (name, b[name])
