@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             nst[snr.replace("_", "-")] = run_records(paths, names)
             print_table(f"Noise stress test, SNR {snr.replace('_', '-')} dB", nst[snr.replace("_", "-")])
 
-    delineation: dict[str, object] | None = None
+    delineation: dict[str, Any] | None = None
     if not args.skip_delineation and (args.data / "qtdb").is_dir():
         from bench import delineation_qtdb
 
@@ -169,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n## Targets\n")
     results = verdicts(mit, nst)
+    if delineation is not None:
+        results += [(f"QTDB delineation: {t['text']}", bool(t["pass"])) for t in delineation.get("targets", [])]
     for text, ok in results:
         print(f"- {'PASS' if ok else 'FAIL'}: {text}")
     if args.json:

@@ -52,7 +52,7 @@ class Importer(ABC):
         """
         try:
             return bool(self._sniff(Path(path)))
-        except Exception:  # noqa: BLE001 - a sniff must never fail
+        except Exception:
             logger.debug("%s sniff of %s failed", self.name, path, exc_info=True)
             return False
 
@@ -80,7 +80,7 @@ class Importer(ABC):
             raise EcgFormatError(p, f"the file cannot be read ({exc.strerror or exc})") from exc
         except MemoryError as exc:
             raise EcgFormatError(p, "the file is too large to load into memory") from exc
-        except Exception as exc:  # noqa: BLE001 - the boundary: convert, log the details
+        except Exception as exc:
             logger.warning("unexpected %s while reading %s as %s", type(exc).__name__, p, self.name, exc_info=True)
             detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise EcgFormatError(p, f"the file is damaged or not a valid {self.name} file ({detail})") from exc

@@ -133,7 +133,7 @@ def call_wfdb(path: Path, what: str, func: Callable[..., _T], *args: Any, **kwar
         raise
     except MemoryError:
         raise EcgFormatError(path, "the record is too large to load into memory") from None
-    except Exception as exc:  # noqa: BLE001 - wfdb raises many types; this is the boundary
+    except Exception as exc:
         logger.info("wfdb failed on %s (%s)", path, what, exc_info=True)
         raise EcgFormatError(path, f"{what} ({_short(exc)})") from exc
 
@@ -189,7 +189,7 @@ def _flac_frames(path: Path) -> int:
         raise EcgFormatError(path, "the data file is not a FLAC stream as its WFDB format says")
     try:
         return int(soundfile.info(str(path)).frames)
-    except Exception as exc:  # noqa: BLE001 - libsndfile errors
+    except Exception as exc:
         raise EcgFormatError(path, f"the FLAC data file is damaged ({_short(exc)})") from exc
 
 

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from ecgstation import __version__
 from ecgstation.core.errors import EcgStationError
-from ecgstation.tracing import traced
 from ecgstation.resources import ResourceError, Sample, list_samples
+from ecgstation.tracing import traced
 
 if TYPE_CHECKING:
     from ecgstation.core.recording import Recording
