@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ecgstation.core.delineation import Delineation, delineate
+from ecgstation.core.blockwise import assess_quality_blockwise, delineate_blockwise
+from ecgstation.core.delineation import Delineation
 from ecgstation.core.hrv import HrvTimeDomain, heart_rate_bpm, rr_intervals_ms, time_domain_hrv
 from ecgstation.core.intervals import Intervals, frontal_axis_deg, measure_intervals
 from ecgstation.core.qrs import detect_qrs
-from ecgstation.core.quality import LeadQuality, assess_quality, lead_summary
+from ecgstation.core.quality import LeadQuality, lead_summary
 from ecgstation.core.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,12 @@ def analyze_recording(recording: Recording, settings: AnalysisSettings | None = 
     r_peaks = detect_qrs(x, fs)
     log.info("detected %d beats in %.1f s", r_peaks.size, recording.duration_s)
     labels = (UNCLASSIFIED,) * int(r_peaks.size)
-    waves = delineate(x, fs, r_peaks)
+    waves = delineate_blockwise(x, fs, r_peaks)
     intervals = measure_intervals(waves, r_peaks, fs)
     axis = frontal_axis_deg(x, recording.lead_names, fs, waves)
     hrv = time_domain_hrv(r_peaks, fs)
-    report = assess_quality(x, fs, window_s=min(cfg.quality_window_s, max(1.0, recording.duration_s)), mains_hz=cfg.mains_hz)
+    window_s = min(cfg.quality_window_s, max(1.0, recording.duration_s))
+    report = assess_quality_blockwise(x, fs, window_s, cfg.mains_hz)
     quality = lead_summary(report)
     rate = heart_rate_bpm(r_peaks, fs)
     findings = _rule_findings(r_peaks, fs, rate, intervals, axis, quality, recording.lead_names, cfg)

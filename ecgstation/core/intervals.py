@@ -162,22 +162,22 @@ def frontal_axis_deg(
     the projection on +90 deg): 0 deg points to lead I, +90 deg to aVF. Returns None
     when the leads are missing or flat, no beat has a QRS, or both nets vanish.
     """
-    try:
-        x = np.asarray(signals, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
+    x = np.asarray(signals)  # a view: only the leads needed are converted, one at a time
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2 or x.shape[0] != len(lead_names) or x.shape[1] < 2 or not fs or fs <= 0:
         return None
-    x = np.nan_to_num(x)
     leads = _lead_map(lead_names)
 
     def lead(name: str) -> NDArray[np.float64] | None:
         i = leads.get(name)
-        if i is None or np.ptp(x[i]) <= 1e-6:
+        if i is None:
             return None
-        return x[i]
+        try:
+            row = np.nan_to_num(np.asarray(x[i], dtype=np.float64))
+        except (TypeError, ValueError):
+            return None
+        return None if np.ptp(row) <= 1e-6 else row
 
     lead_i, lead_ii, lead_iii, lead_avf = lead("I"), lead("II"), lead("III"), lead("aVF")
     if lead_i is None and lead_ii is not None and lead_iii is not None:
