@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = t_ours / t_nk
     print(f"ours (load + filter + detect + delineate + intervals + HRV + quality, {rec.n_leads} leads): {t_ours:.2f} s")
     print(f"NeuroKit2 ecg_process (load + process, 1 lead): {t_nk:.2f} s")
-    print(f"ratio ours / NeuroKit2 = {ratio:.3f} (target <= {TARGET_RATIO:.3f}): {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+    print(
+        f"ratio ours / NeuroKit2 = {ratio:.3f} (target <= {TARGET_RATIO:.3f}): {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}"
+    )
     return 0 if ratio <= TARGET_RATIO else 1
 
 

@@ -49,7 +49,9 @@ def xqrs(rec: Recording) -> NDArray[np.int64]:
     """wfdb-python's XQRS on lead 0."""
     from wfdb import processing
 
-    return np.asarray(processing.xqrs_detect(sig=np.asarray(rec.signals[0], np.float64), fs=rec.fs, verbose=False), np.int64)
+    return np.asarray(
+        processing.xqrs_detect(sig=np.asarray(rec.signals[0], np.float64), fs=rec.fs, verbose=False), np.int64
+    )
 
 
 def neurokit(rec: Recording) -> NDArray[np.int64]:
@@ -87,9 +89,15 @@ def run_records(paths: list[Path], names: list[str]) -> dict[str, Tally]:
             score = match(ref, detected, rec.fs, excluded)
             tallies[name].per_record[path.stem] = score
             tallies[name].gross += score
-        print(f"  {path.stem}: " + "  ".join(
-            f"{n} {tallies[n].per_record[path.stem].se:6.2f}/{tallies[n].per_record[path.stem].ppv:6.2f}" for n in names
-        ), file=sys.stderr, flush=True)
+        print(
+            f"  {path.stem}: "
+            + "  ".join(
+                f"{n} {tallies[n].per_record[path.stem].se:6.2f}/{tallies[n].per_record[path.stem].ppv:6.2f}"
+                for n in names
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return tallies
 
 
@@ -108,7 +116,9 @@ def print_table(title: str, tallies: dict[str, Tally]) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for n in names:
         g = tallies[n].gross
-        print(f"| {n} | {g.tp + g.fn} | {g.tp} | {g.fn} | {g.fp} | {g.se:.3f} | {g.ppv:.3f} | {tallies[n].seconds:.1f} |")
+        print(
+            f"| {n} | {g.tp + g.fn} | {g.tp} | {g.fn} | {g.fp} | {g.se:.3f} | {g.ppv:.3f} | {tallies[n].seconds:.1f} |"
+        )
 
 
 def verdicts(mit: dict[str, Tally], nst: dict[str, dict[str, Tally]]) -> list[tuple[str, bool]]:
@@ -133,7 +143,9 @@ def verdicts(mit: dict[str, Tally], nst: dict[str, dict[str, Tally]]) -> list[tu
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("ECGSTATION_DATA", "../shared/data")))
-    parser.add_argument("--detectors", default="ours,xqrs,neurokit2", help="comma-separated subset of " + ",".join(DETECTORS))
+    parser.add_argument(
+        "--detectors", default="ours,xqrs,neurokit2", help="comma-separated subset of " + ",".join(DETECTORS)
+    )
     parser.add_argument("--records", default="", help="comma-separated MIT-BIH records (default: all)")
     parser.add_argument("--skip-delineation", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -176,9 +188,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {'PASS' if ok else 'FAIL'}: {text}")
     if args.json:
         payload = {
-            "mitdb": {n: {"tp": t.gross.tp, "fn": t.gross.fn, "fp": t.gross.fp, "se": t.gross.se, "ppv": t.gross.ppv,
-                          "seconds": t.seconds} for n, t in mit.items()},
-            "nstdb": {snr: {n: {"se": t.gross.se, "ppv": t.gross.ppv} for n, t in ts.items()} for snr, ts in nst.items()},
+            "mitdb": {
+                n: {
+                    "tp": t.gross.tp,
+                    "fn": t.gross.fn,
+                    "fp": t.gross.fp,
+                    "se": t.gross.se,
+                    "ppv": t.gross.ppv,
+                    "seconds": t.seconds,
+                }
+                for n, t in mit.items()
+            },
+            "nstdb": {
+                snr: {n: {"se": t.gross.se, "ppv": t.gross.ppv} for n, t in ts.items()} for snr, ts in nst.items()
+            },
             "targets": [{"text": t, "pass": ok} for t, ok in results],
             "delineation": delineation,
         }

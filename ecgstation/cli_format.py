@@ -29,7 +29,9 @@ def result_to_dict(result: AnalysisResult, first_sample: int = 0) -> dict[str, A
     ``first_sample`` is the number the file gives its first sample (0 for WFDB).
     """
     intervals = dataclasses.asdict(result.intervals)
-    beats = [{"sample": int(s) + first_sample, "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)]
+    beats = [
+        {"sample": int(s) + first_sample, "label": lab} for s, lab in zip(result.r_peaks.tolist(), result.beat_labels)
+    ]
     out = {
         "fs": float(result.fs),
         "leads": list(result.lead_names),
@@ -64,16 +66,16 @@ def result_to_text(result: AnalysisResult, name: str, warnings: list[str] | None
         f"{result.fs:g} Hz, {result.duration_s:.1f} s",
         f"Beats: {result.r_peaks.size} " + ", ".join(f"{k}={v}" for k, v in result.beat_counts().items()),
         f"Heart rate: {_fmt(result.heart_rate_bpm, 'bpm')}",
-        "Intervals: " + ", ".join(
-            f"{k.removesuffix('_ms').replace('_', ' ').upper()} {_fmt(v, 'ms')}" for k, v in iv.items()
+        "Intervals: "
+        + ", ".join(
+            f"{k.removesuffix('_ms').replace('_', ' ').upper()} {_fmt(v, 'ms')}"
+            for k, v in iv.items()
             if k.endswith("_ms")
         ),
         f"Frontal axis: {_fmt(result.axis_deg, 'deg')}",
         f"HRV: SDNN {_fmt(hrv.sdnn_ms, 'ms', 1)}, RMSSD {_fmt(hrv.rmssd_ms, 'ms', 1)}, "
         f"pNN50 {_fmt(hrv.pnn50_pct, '%', 1)}",
-        "Signal quality: " + ", ".join(
-            f"{result.lead_names[q.lead]} {q.level}" for q in result.quality
-        ),
+        "Signal quality: " + ", ".join(f"{result.lead_names[q.lead]} {q.level}" for q in result.quality),
     ]
     if result.findings:
         lines.append("Findings:")

@@ -130,7 +130,9 @@ def _rule_findings(
     rr = rr_intervals_ms(r_peaks, fs) if r_peaks.size >= 2 else np.zeros(0)
     for k in np.flatnonzero(rr > cfg.pause_s * 1000.0):
         start = float(r_peaks[k] / fs)
-        out.append(Finding("pause", f"Pause of {rr[k] / 1000.0:.1f} s", start_s=start, end_s=float(r_peaks[k + 1] / fs)))
+        out.append(
+            Finding("pause", f"Pause of {rr[k] / 1000.0:.1f} s", start_s=start, end_s=float(r_peaks[k + 1] / fs))
+        )
     if iv.pr_ms is not None:
         if iv.pr_ms > cfg.long_pr_ms:
             out.append(Finding("long_pr", f"PR {iv.pr_ms:.0f} ms (first-degree AV block?)"))

@@ -8,6 +8,7 @@ processed whole.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,7 +62,7 @@ def assess_quality_blockwise(
         if stop == n:
             break
     first = reports[0][1]
-    per_window = {
+    per_window: dict[str, Any] = {
         f.name: np.concatenate([getattr(r, f.name) for _, r in reports], axis=-1)
         for f in dataclasses.fields(QualityReport)
         if isinstance(getattr(first, f.name), np.ndarray) and f.name not in ("window_starts", "window_stops")

@@ -55,9 +55,7 @@ def lowpass(x: ArrayLike, fs: float, cutoff_hz: float, order: int = 4) -> NDArra
     return _sosfiltfilt(sos, arr).astype(np.float32)
 
 
-def bandpass(
-    x: ArrayLike, fs: float, low_hz: float, high_hz: float, order: int = 2
-) -> NDArray[np.float32]:
+def bandpass(x: ArrayLike, fs: float, low_hz: float, high_hz: float, order: int = 2) -> NDArray[np.float32]:
     """Zero-phase Butterworth band-pass between ``low_hz`` and ``high_hz`` (Hz).
 
     ``high_hz`` is clipped to 0.45 * fs so the filter exists at low sampling rates.

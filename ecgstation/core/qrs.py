@@ -85,8 +85,13 @@ class _Samples:
             return max(1, int(round(s * fs)))
 
         return cls(
-            n(cfg.smooth_s), n(cfg.refractory_s), n(cfg.t_zone_s), n(cfg.level_block_s), n(cfg.locate_s),
-            n(cfg.shape_half_s), n(cfg.shape_lag_s),
+            n(cfg.smooth_s),
+            n(cfg.refractory_s),
+            n(cfg.t_zone_s),
+            n(cfg.level_block_s),
+            n(cfg.locate_s),
+            n(cfg.shape_half_s),
+            n(cfg.shape_lag_s),
         )
 
 

@@ -378,6 +378,7 @@ def read_segment(segment: Segment, out: NDArray[np.float32], rows: Sequence[int]
             dtype, digital_offset = _MEMMAP_FORMATS[fmt]
             columns = [j for j, f in enumerate(segment.signal_files) if f == file_name]
             mapped = np.memmap(data_path, dtype=np.dtype(dtype), mode="r", offset=offset, shape=(n, width))
+            column: NDArray[Any] | None = None
             try:
                 for lead, row in zip(segment.leads, rows, strict=True):
                     if lead.file_name != file_name:
@@ -385,7 +386,7 @@ def read_segment(segment: Segment, out: NDArray[np.float32], rows: Sequence[int]
                     column = mapped[:, columns.index(lead.index)]
                     sums[lead.index] = _convert(column, lead, n, out[row], digital_offset, data_path)
             finally:
-                del mapped
+                del column, mapped  # drop every view so the file mapping is released
     else:
         import wfdb
 

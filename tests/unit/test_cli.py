@@ -65,7 +65,12 @@ def test_console_script_without_shared_data(samples_dir: Path, tmp_path: Path) -
     repo = samples_dir.parents[1]
     proc = subprocess.run(
         [sys.executable, "-m", "ecgstation.cli", "analyze", "resources/samples/100.hea", "--json"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n_beats"] > 2000

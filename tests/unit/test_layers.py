@@ -36,7 +36,9 @@ def _imports(path: Path) -> set[str]:
 def test_relative_imports_are_resolved() -> None:
     source = "from ..ui import main_window\nfrom . import qrs\nfrom .filters import bandpass\n"
     assert _imported_names(source, ("ecgstation", "core")) == {
-        "ecgstation.ui", "ecgstation.core", "ecgstation.core.filters"
+        "ecgstation.ui",
+        "ecgstation.core",
+        "ecgstation.core.filters",
     }
 
 

@@ -52,7 +52,7 @@ def test_flat_noise_and_short_inputs() -> None:
 def test_lead_off_on_one_lead_does_not_hide_beats() -> None:
     x, truth = synthetic_ecg(360.0, 60.0)
     dead = x.copy()
-    dead[(20 * 360):] = 0.0  # electrode off after 20 s
+    dead[(20 * 360) :] = 0.0  # electrode off after 20 s
     score = match(truth, detect_qrs(np.stack([dead, 0.5 * x]), 360.0), 360.0)
     assert score.fn == 0 and score.fp == 0, score
 
