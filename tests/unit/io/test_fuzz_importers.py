@@ -64,14 +64,25 @@ def unexpected_exceptions() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def check_outcome(read: Callable[[], Recording]) -> None:
-    """Run one read: it must give a valid Recording or raise exactly EcgFormatError."""
+def assert_fuzzed(tally: list[bool]) -> None:
+    """At least 1000 inputs were tried, and most of them were malformed and refused."""
+    assert len(tally) >= 1000, f"only {len(tally)} inputs generated"
+    assert sum(tally) >= 0.5 * len(tally), f"only {sum(tally)} of {len(tally)} inputs were refused"
+
+
+def check_outcome(read: Callable[[], Recording], tally: list[bool]) -> None:
+    """Run one read: it must give a valid Recording or raise exactly EcgFormatError.
+
+    Appends to ``tally`` whether the input was refused (True) or read (False).
+    """
     try:
         rec = read()
     except EcgFormatError as exc:
         assert exc.path and exc.reason
         assert str(exc) == f"Cannot read {exc.path}: {exc.reason}"
+        tally.append(True)
         return
+    tally.append(False)
     assert isinstance(rec, Recording)
     assert rec.signals.dtype == np.float32 and rec.signals.ndim == 2
     assert rec.n_leads >= 1 and rec.n_samples >= 2
@@ -218,6 +229,7 @@ def broken_wfdb(draw: st.DrawFn, sets: list[Files]) -> tuple[Files, str]:
 
 
 def test_wfdb_importer_raises_only_format_errors() -> None:
+    tally: list[bool] = []
     reader = WfdbImporter()
     with tempfile.TemporaryDirectory() as tmp, unexpected_exceptions() as unexpected:
         root = Path(tmp)
@@ -232,13 +244,15 @@ def test_wfdb_importer_raises_only_format_errors() -> None:
         def run(example: tuple[Files, str], annotator: str | None) -> None:
             files, target = example
             write_case(case, files)
-            check_outcome(lambda: reader.read(case / target, annotator=annotator))
+            check_outcome(lambda: reader.read(case / target, annotator=annotator), tally)
 
         run()
     assert unexpected == []
+    assert_fuzzed(tally)
 
 
 def test_wfdb_importer_with_random_header_and_data() -> None:
+    tally: list[bool] = []
     reader = WfdbImporter()
     with tempfile.TemporaryDirectory() as tmp, unexpected_exceptions() as unexpected:
         case = Path(tmp) / "case"
@@ -254,10 +268,11 @@ def test_wfdb_importer_with_random_header_and_data() -> None:
         @given(st.one_of(st.binary(max_size=512), header_lines, record_line), st.binary(max_size=2048))
         def run(header: bytes, data: bytes) -> None:
             write_case(case, {"rec.hea": header, "rec.dat": data, "rec.atr": data[:64]})
-            check_outcome(lambda: reader.read(case / "rec.hea"))
+            check_outcome(lambda: reader.read(case / "rec.hea"), tally)
 
         run()
     assert unexpected == []
+    assert_fuzzed(tally)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -313,6 +328,7 @@ def any_text_file() -> st.SearchStrategy[bytes]:
 
 
 def test_csv_importer_raises_only_format_errors() -> None:
+    tally: list[bool] = []
     reader = CsvImporter()
     with tempfile.TemporaryDirectory() as tmp, unexpected_exceptions() as unexpected:
         path = Path(tmp) / "ecg.csv"
@@ -321,16 +337,18 @@ def test_csv_importer_raises_only_format_errors() -> None:
         @given(any_text_file(), st.sampled_from([None, 500, 360.0, 50]), st.sampled_from([None, "mV", "uV", "V"]))
         def run(content: bytes, fs: float | None, units: str | None) -> None:
             path.write_bytes(content)
-            check_outcome(lambda: reader.read(path, fs=fs, units=units))
+            check_outcome(lambda: reader.read(path, fs=fs, units=units), tally)
 
         run()
     assert unexpected == []
+    assert_fuzzed(tally)
 
 
 # --- the registry ------------------------------------------------------------------------------
 
 
 def test_read_recording_raises_only_format_errors() -> None:
+    tally: list[bool] = []
     with tempfile.TemporaryDirectory() as tmp, unexpected_exceptions() as unexpected:
         root = Path(tmp)
         sets = valid_wfdb_sets(root)
@@ -346,7 +364,8 @@ def test_read_recording_raises_only_format_errors() -> None:
         def run(example: tuple[Files, str], options: dict[str, Any]) -> None:
             files, target = example
             write_case(case, files)
-            check_outcome(lambda: read_recording(case / target, **options))
+            check_outcome(lambda: read_recording(case / target, **options), tally)
 
         run()
     assert unexpected == []
+    assert_fuzzed(tally)
