@@ -22,7 +22,6 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +168,6 @@ def _parse_sample(entry: Any, folder: Path, where: Path) -> Sample:
         raise ResourceError(f"{where}: a sample entry has a field of the wrong type ({exc})") from None
 
 
-@lru_cache(maxsize=8)
 def _load_catalogue(folder: Path) -> tuple[Sample, ...]:
     where = folder / "samples.json"
     try:
