@@ -26,13 +26,12 @@ from ecgstation.io.wfdb_header import (
     parse_record_line,
     patient_from_comments,
     read_header_text,
-    split_header,
 )
 from ecgstation.io.wfdb_signals import (
     Lead,
     Segment,
     call_wfdb,
-    check_fs,
+    open_header,
     plan_segment,
     rdheader,
     read_segment,
@@ -89,9 +88,9 @@ def _metadata(
     return metadata
 
 
-def _read_single(header_path: Path, options: WfdbOptions) -> Recording:
-    """A single-segment record."""
-    segment = plan_segment(header_path)
+def _read_single(header_path: Path, text: str, options: WfdbOptions) -> Recording:
+    """A single-segment record whose header ``text`` is already read."""
+    segment = plan_segment(header_path, text=text)
     if segment.n_samples < 2:
         raise EcgFormatError(
             header_path, f"the record has {segment.n_samples} sample(s) per lead; at least 2 are needed"
@@ -117,16 +116,10 @@ def _read_single(header_path: Path, options: WfdbOptions) -> Recording:
     )
 
 
-def _read_multi(header_path: Path, line: RecordLine, options: WfdbOptions) -> Recording:
+def _read_multi(header_path: Path, text: str, line: RecordLine, options: WfdbOptions) -> Recording:
     """A multi-segment record (fixed or variable layout) as one contiguous recording."""
-    text = read_header_text(header_path)
-    _, comments = split_header(text)
-    warnings: list[str] = []
-    if line.n_sig == 0:
-        raise EcgFormatError(header_path, "the record has no signals (zero leads)")
-    fs = check_fs(line.fs, header_path, warnings)
-    base = record_base(header_path)
-    header = call_wfdb(header_path, "the multi-segment WFDB header could not be parsed", rdheader, base)
+    opened = open_header(header_path, text, line, "the multi-segment WFDB header")
+    comments, warnings, fs, base, header = opened.comments, opened.warnings, opened.fs, opened.base, opened.header
     seg_names = [str(s) for s in (getattr(header, "seg_name", None) or [])]
     seg_lens = [int(n) for n in (getattr(header, "seg_len", None) or [])]
     if not seg_names or len(seg_names) != len(seg_lens) or len(seg_names) != line.n_seg:
@@ -286,5 +279,5 @@ class WfdbImporter(Importer):
         text = read_header_text(header_path)
         line = parse_record_line(text, header_path)
         if line.n_seg is not None:
-            return _read_multi(header_path, line, options)
-        return _read_single(header_path, options)
+            return _read_multi(header_path, text, line, options)
+        return _read_single(header_path, text, options)

@@ -193,22 +193,41 @@ def _flac_frames(path: Path) -> int:
         raise EcgFormatError(path, f"the FLAC data file is damaged ({_short(exc)})") from exc
 
 
-def plan_segment(header_path: Path, expected_len: int | None = None) -> Segment:
-    """Read and check a single-segment header and its data files; nothing is decoded yet.
+@dataclass(frozen=True)
+class OpenedHeader:
+    """What every WFDB header gives once its record line is parsed: comments, fs (Hz), the
+    record base name, the wfdb package's header object, and warnings so far."""
 
-    ``expected_len``: the length a multi-segment master header gives this segment.
-    """
-    text = read_header_text(header_path)
-    line = parse_record_line(text, header_path)
+    comments: list[str]
+    warnings: list[str]
+    fs: float
+    base: Path
+    header: Any
+
+
+def open_header(header_path: Path, text: str, line: RecordLine, what: str) -> OpenedHeader:
+    """Check a parsed header (leads present, fs plausible) and parse it with the wfdb package."""
     _, comments = split_header(text)
-    if line.n_seg is not None:
-        raise EcgFormatError(header_path, "a multi-segment header cannot be a segment of another record")
     warnings: list[str] = []
     if line.n_sig == 0:
         raise EcgFormatError(header_path, "the record has no signals (zero leads)")
     fs = check_fs(line.fs, header_path, warnings)
     base = record_base(header_path)
-    header = call_wfdb(header_path, "the WFDB header could not be parsed", rdheader, base)
+    header = call_wfdb(header_path, f"{what} could not be parsed", rdheader, base)
+    return OpenedHeader(comments, warnings, fs, base, header)
+
+
+def plan_segment(header_path: Path, expected_len: int | None = None, text: str | None = None) -> Segment:
+    """Read and check a single-segment header and its data files; nothing is decoded yet.
+
+    ``expected_len``: the length a multi-segment master header gives this segment.
+    """
+    text = read_header_text(header_path) if text is None else text
+    line = parse_record_line(text, header_path)
+    if line.n_seg is not None:
+        raise EcgFormatError(header_path, "a multi-segment header cannot be a segment of another record")
+    opened = open_header(header_path, text, line, "the WFDB header")
+    comments, warnings, fs, base, header = opened.comments, opened.warnings, opened.fs, opened.base, opened.header
     file_names = list(getattr(header, "file_name", None) or [])
     if len(file_names) != line.n_sig:
         raise EcgFormatError(
