@@ -1,0 +1,60 @@
+"""Where the database lives: an explicit URL, ``$ECGSTATION_DATABASE_URL``, or SQLite in the user data folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["DATABASE_URL_ENV", "DatabaseSettings", "default_sqlite_path", "resolve_database_url"]
+
+#: Environment variable naming the database (a SQLAlchemy URL, e.g. ``postgresql+psycopg://user:pw@host/db``).
+DATABASE_URL_ENV = "ECGSTATION_DATABASE_URL"
+
+#: File name of the embedded SQLite database inside the user data folder.
+SQLITE_FILE_NAME = "ecgstation.sqlite3"
+
+
+def default_sqlite_path() -> Path:
+    """The embedded database file: ``<user data dir>/ecgstation/ecgstation.sqlite3`` (platformdirs)."""
+    return Path(platformdirs.user_data_dir("ecgstation", appauthor=False)) / SQLITE_FILE_NAME
+
+
+def resolve_database_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The database URL to use: ``explicit`` first, then ``$ECGSTATION_DATABASE_URL``, then embedded SQLite.
+
+    A bare file path is accepted for ``explicit`` and turned into a SQLite URL.
+    """
+    env = os.environ if environ is None else environ
+    url = explicit or env.get(DATABASE_URL_ENV, "").strip() or None
+    if url is None:
+        return f"sqlite:///{default_sqlite_path()}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # The driver we ship is psycopg 3; plain postgresql:// would ask SQLAlchemy for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How to open the database.
+
+    ``url``: SQLAlchemy URL (None: see :func:`resolve_database_url`).
+    ``sqlite_busy_timeout_s``: how long a SQLite writer waits for another writer, in s.
+    ``pool_size``: connections kept open to a server database.
+    ``migrate``: bring the schema to the newest revision when the database is opened.
+    """
+
+    url: str | None = None
+    sqlite_busy_timeout_s: float = 30.0
+    pool_size: int = 5
+    migrate: bool = True
+
+    def resolved_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The URL this setting stands for (see :func:`resolve_database_url`)."""
+        return resolve_database_url(self.url, environ)
