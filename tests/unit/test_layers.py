@@ -72,3 +72,25 @@ def test_io_does_not_reach_up(path: Path) -> None:
         if name.startswith("ecgstation."):
             layer = name.split(".")[1]
             assert layer in ("core", "io"), f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+@pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_storage_does_not_reach_up(path: Path) -> None:
+    for name in _imports(path):
+        if name == "ecgstation":
+            continue  # the package itself, for __version__
+        if name.startswith("ecgstation."):
+            layer = name.split(".")[1]
+            assert layer in ("core", "io", "storage", "tracing"), f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_sql_outside_storage(path: Path) -> None:
+    """The repositories are the only way to the database: SQLAlchemy, Alembic and drivers stay in storage."""
+    if path.relative_to(PACKAGE).parts[0] == "storage":
+        return
+    for name in _imports(path):
+        top = name.split(".")[0]
+        assert top not in ("sqlalchemy", "alembic", "psycopg", "psycopg2", "sqlite3"), (
+            f"{path.relative_to(PACKAGE)} imports {name}"
+        )

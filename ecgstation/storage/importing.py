@@ -1,0 +1,173 @@
+"""Import ECG files into the database: each file in one transaction, duplicates found by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecgstation import __version__ as _RULES_VERSION
+from ecgstation.core.analysis import AnalysisSettings, analyze_recording
+from ecgstation.core.errors import EcgStationError
+from ecgstation.core.recording import Recording
+from ecgstation.io import read_recording
+from ecgstation.io.registry import ImporterRegistry
+from ecgstation.storage.access import Actor
+from ecgstation.storage.database import Database
+from ecgstation.storage.store import Store
+from ecgstation.tracing import traced
+
+__all__ = ["BEAT_SYMBOLS", "ImportOutcome", "import_file", "import_files", "record_files", "record_files_sha256"]
+
+log = logging.getLogger(__name__)
+
+#: WFDB annotation symbols that mark beats (the others mark rhythm changes, noise, comments, ...).
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What happened to one file: ``status`` is imported, duplicate or failed; ``message`` says it in words."""
+
+    path: str
+    status: str
+    message: str
+    recording_id: int | None = None
+    trace_id: str = "-"
+
+
+def record_files(path: Path) -> list[Path]:
+    """The files that make up the record named by ``path``: a WFDB header and the signal files it names.
+
+    Other formats are one file.
+    """
+    files = [path]
+    if path.suffix.lower() != ".hea":
+        return files
+    try:
+        lines = path.read_text(encoding="latin-1").splitlines()
+    except OSError:
+        return files
+    body = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    seen: set[str] = set()
+    for line in body[1:]:
+        name = line.split()[0]
+        if name in seen or name in ("~",) or "/" in name or "\\" in name:
+            continue
+        seen.add(name)
+        candidate = path.parent / name
+        if candidate.is_file() and candidate != path:
+            files.append(candidate)
+    return files
+
+
+def record_files_sha256(path: Path) -> str:
+    """sha256 over the bytes of :func:`record_files` in order (each file's name and content)."""
+    digest = hashlib.sha256()
+    for file in record_files(path):
+        digest.update(file.name.encode() + b"\0")
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _beats(recording: Recording) -> tuple[list[int], list[str]]:
+    ann = recording.annotations
+    keep = [i for i, lab in enumerate(ann.labels) if lab in BEAT_SYMBOLS]
+    first = int(recording.metadata.get("first_sample", 0) or 0)
+    samples = [int(ann.samples[i]) - first for i in keep]
+    return [s for s in samples if 0 <= s < recording.n_samples], [
+        ann.labels[i] for i, s in zip(keep, samples, strict=True) if 0 <= s < recording.n_samples
+    ]
+
+
+def _store(
+    store: Store, recording: Recording, path: Path, patient_id: int | None, analyze: AnalysisSettings | None
+) -> tuple[int, bool]:
+    result = store.recordings.store(
+        recording,
+        source_name=path.name,
+        source_format=str(recording.metadata.get("format", path.suffix.lstrip(".") or "unknown")),
+        file_sha256=record_files_sha256(path),
+        patient_id=patient_id,
+    )
+    rec_id = result.recording.id
+    if result.duplicate:
+        return rec_id, True
+    samples, labels = _beats(recording)
+    if samples:
+        annotator = recording.annotations.source or "reference"
+        store.beats.add_many(rec_id, samples, labels, "file", annotator)
+    if analyze is not None:
+        analysis = analyze_recording(recording, analyze)
+        store.beats.add_many(rec_id, analysis.r_peaks.tolist(), list(analysis.beat_labels), "algorithm", "ecgstation")
+        for f in analysis.findings:
+            store.findings.add(
+                code=f.code, label=f.text, source_kind="rule" if f.source == "rule" else "model",
+                source_name="ecgstation-rules" if f.source == "rule" else f.source,
+                source_version=_RULES_VERSION, recording_id=rec_id, confidence=f.confidence,
+                start_s=f.start_s, end_s=f.end_s,
+            )  # fmt: skip
+    return rec_id, False
+
+
+def import_file(
+    db: Database,
+    actor: Actor,
+    path: str | Path,
+    *,
+    patient_mrn: str | None = None,
+    analyze: AnalysisSettings | None = None,
+    registry: ImporterRegistry | None = None,
+) -> ImportOutcome:
+    """Read one file and store it in one transaction; nothing of it remains if any step fails.
+
+    ``analyze``: also detect beats and apply the measurement rules (stored as algorithm beats and
+    rule findings). Refusals (unreadable file, unknown patient, not allowed) come back as an
+    outcome with status "failed", never as an exception.
+    """
+    p = Path(path)
+    with traced(f"import {p}") as trace_id:
+        try:
+            recording = read_recording(p, registry=registry)
+            with db.session(actor) as store:
+                patient_id = store.patients.require_id(patient_mrn) if patient_mrn else None
+                rec_id, duplicate = _store(store, recording, p, patient_id, analyze)
+        except EcgStationError as err:
+            log.info("import of %s refused: %s", p, err)
+            return ImportOutcome(str(p), "failed", str(err), None, trace_id)
+        except Exception:  # a bug: logged with the trace id; the transaction was rolled back
+            log.exception("internal error while importing %s", p)
+            msg = f"{p}: internal error while importing (trace {trace_id}); nothing was stored"
+            return ImportOutcome(str(p), "failed", msg, None, trace_id)
+        if duplicate:
+            msg = f"{p}: already stored as recording #{rec_id}; not imported again"
+            log.info("%s", msg)
+            return ImportOutcome(str(p), "duplicate", msg, rec_id, trace_id)
+        msg = f"{p}: imported as recording #{rec_id} ({recording.n_leads} leads, {recording.duration_s:.1f} s)"
+        log.info("%s", msg)
+        return ImportOutcome(str(p), "imported", msg, rec_id, trace_id)
+
+
+def import_files(
+    db: Database,
+    actor: Actor,
+    paths: Iterable[str | Path],
+    *,
+    patient_mrn: str | None = None,
+    analyze: AnalysisSettings | None = None,
+    registry: ImporterRegistry | None = None,
+    progress: Callable[[int, ImportOutcome], None] | None = None,
+) -> Sequence[ImportOutcome]:
+    """Import each file in its own transaction; a failed file leaves nothing behind and the others go on."""
+    outcomes: list[ImportOutcome] = []
+    for i, path in enumerate(paths):
+        outcome = import_file(db, actor, path, patient_mrn=patient_mrn, analyze=analyze, registry=registry)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(i, outcome)
+    return outcomes
