@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "NAMING_CONVENTION"]
+__all__ = ["NAMING_CONVENTION", "Base"]
 
 #: Explicit constraint names, so migrations can alter them on both engines.
 NAMING_CONVENTION = {

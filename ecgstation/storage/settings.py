@@ -34,7 +34,7 @@ def resolve_database_url(explicit: str | None = None, environ: Mapping[str, str]
         return f"sqlite:///{default_sqlite_path()}"
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         # The driver we ship is psycopg 3; plain postgresql:// would ask SQLAlchemy for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url

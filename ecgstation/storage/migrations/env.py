@@ -15,6 +15,8 @@ def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # the alembic command line: -x url=...
         url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("give the database: alembic -x url=sqlite:///path/to/ecgstation.sqlite3 upgrade head")
         engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from sqlalchemy import insert, select
@@ -162,7 +163,7 @@ class BeatRepository(Repository):
             self._edit(row, "restore", None, row.label)
         return self._view(row)
 
-    def history(self, beat_id: int) -> list[BeatEditView]:
+    def history(self, beat_id: int) -> builtins.list[BeatEditView]:
         """Every edit of a beat, oldest first."""
         require(self.actor, Permission.READ_CLINICAL)
         rows = self.session.execute(

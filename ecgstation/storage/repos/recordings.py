@@ -230,7 +230,7 @@ class RecordingRepository(Repository):
             if beats
             else Annotations.empty("database")
         )
-        gains = row.storage_gains or [None] * row.n_leads
+        gains: list[float | None] = list(row.storage_gains) or [None] * row.n_leads
         units = (row.extra or {}).get("source_units") or ["mV"] * row.n_leads
         calibration = tuple(LeadCalibration(gain=g, source_unit=u) for g, u in zip(gains, units, strict=False))
         identified = self.actor.can(Permission.READ_IDENTIFYING)

@@ -8,9 +8,8 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_baseline'
 down_revision = None
