@@ -8,12 +8,19 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "utcnow"]
+__all__ = ["UtcDateTime", "require_aware", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def require_aware(value: datetime, what: str) -> datetime:
+    """``value`` unchanged if it carries a timezone; ValueError naming ``what`` otherwise."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} {value.isoformat()} has no timezone; give a timezone-aware time")
+    return value
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -75,12 +75,18 @@ def _sqlite_engine(url: URL, settings: DatabaseSettings, immediate: bool) -> Eng
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
+        # SQLite's lower() folds ASCII only; patient search must find "Özdemir" from "özd".
+        dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:
@@ -120,7 +126,11 @@ class Database:
         if settings.migrate:
             from ecgstation.storage.migrate import upgrade_to_head
 
-            upgrade_to_head(db)
+            try:
+                upgrade_to_head(db)
+            except BaseException:
+                db.dispose()
+                raise
         log.info("database %s open", display_url(url))
         return db
 

@@ -9,6 +9,7 @@ in counts per mV: the source's own ADC gain when its samples lie on that grid (l
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,9 +51,10 @@ def _on_grid(signals: NDArray[np.float32], gain: float) -> bool:
     scaled = signals.astype(np.float64) * gain
     if scaled.size == 0:
         return True
-    if np.max(np.abs(scaled)) > _INT16_MAX:
+    counts = np.round(scaled)  # the range check is on the counts stored, not on float32 noise around them
+    if np.max(np.abs(counts)) > _INT16_MAX:
         return False
-    return bool(np.max(np.abs(scaled - np.round(scaled))) <= 0.01)
+    return bool(np.max(np.abs(scaled - counts)) <= 0.01)
 
 
 def choose_encoding(signals: NDArray[np.float32], source_gains: Sequence[float | None]) -> SampleEncoding:
@@ -70,7 +72,7 @@ def choose_encoding(signals: NDArray[np.float32], source_gains: Sequence[float |
         row = signals[lead]
         if g is not None and np.isfinite(g) and g > 0 and _on_grid(row, float(g)):
             gains.append(float(g))
-        elif row.size == 0 or np.max(np.abs(row)) * DEFAULT_GAIN_COUNTS_PER_MV <= _INT16_MAX:
+        elif row.size == 0 or np.round(np.max(np.abs(row)) * DEFAULT_GAIN_COUNTS_PER_MV) <= _INT16_MAX:
             gains.append(DEFAULT_GAIN_COUNTS_PER_MV)
         else:
             return SampleEncoding("float32")
@@ -123,14 +125,19 @@ def decode_block(data: bytes, encoding: SampleEncoding, n_leads: int, n_samples:
 
 
 def signal_sha256(signals: NDArray[np.float32], fs: float, lead_names: Sequence[str], encoding: SampleEncoding) -> str:
-    """Hash of the content as stored (fs, lead names, samples): equal for the same ECG in any file or name."""
+    """Hash of the content as stored (fs, lead names, samples): equal for the same ECG in any file or name.
+
+    The samples are hashed as they read back (float32 mV after the int16 round trip), so the same
+    counts at another gain are another ECG, while the same samples stored at another gain are not;
+    lead names are written as a JSON list, so no two lists of names read alike.
+    """
     h = hashlib.sha256()
-    h.update(f"fs={float(fs)!r};leads={','.join(lead_names)};n={signals.shape[1]};".encode())
+    h.update(f"fs={float(fs)!r};leads={json.dumps(list(lead_names))};n={signals.shape[1]};".encode())
     block = 1 << 20
     for start in range(0, signals.shape[1], block):
         part = signals[:, start : start + block]
         if encoding.kind == "int16":
-            h.update(quantize(part, encoding).tobytes())
-        else:
-            h.update(np.ascontiguousarray(part, dtype="<f4").tobytes())
+            gains = np.asarray(encoding.gains, dtype=np.float64)[:, None]
+            part = (quantize(part, encoding) / gains).astype(np.float32)  # exactly what decode_block returns
+        h.update(np.ascontiguousarray(part, dtype="<f4").tobytes())
     return h.hexdigest()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ecgstation.storage.access import Permission, require
-from ecgstation.storage.column_types import utcnow
+from ecgstation.storage.column_types import require_aware, utcnow
 from ecgstation.storage.orm import AlarmRow, MonitoringSessionRow
 from ecgstation.storage.repos.base import Repository
 from ecgstation.storage.views import AlarmView
@@ -46,7 +46,7 @@ class AlarmRepository(Repository):
         session = self._get(MonitoringSessionRow, session_id, "Monitoring session")
         row = AlarmRow(
             session_id=session_id, patient_id=session.patient_id, kind=kind, severity=severity, message=message,
-            raised_at=raised_at or utcnow(), offset_s=offset_s, details=details, escalation_level=0,
+            raised_at=utcnow() if raised_at is None else require_aware(raised_at, "alarm time"), offset_s=offset_s, details=details, escalation_level=0,
         )  # fmt: skip
         self.session.add(row)
         self.session.flush()

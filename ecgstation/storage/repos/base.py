@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -30,9 +30,9 @@ class Repository:
             raise NotFoundError(f"{what} #{row_id} does not exist.")
         return row
 
-    def _check_version(self, row: object, expected_version: int | None, what: str) -> None:
+    def _check_version(self, row: Any, expected_version: int | None, what: str) -> None:
         """Refuse an edit made on an older version of the row (another workstation changed it since)."""
-        current = getattr(row, "version")
+        current = row.version
         if expected_version is not None and current != expected_version:
             raise ConcurrentEditError(
                 f"{what} was changed by someone else since you opened it (your version {expected_version}, "

@@ -138,13 +138,19 @@ class BeatRepository(Repository):
         rec = self._get(RecordingRow, recording_id, "Recording")
         if not 0 <= sample < rec.n_samples:
             raise ValueError(f"sample {sample} is outside recording #{recording_id} (0..{rec.n_samples - 1})")
+        now = utcnow()
         row = BeatAnnotationRow(
             recording_id=recording_id, sample=int(sample), label=label, original_label=label,
             author_kind="user", author_name=self.actor.username, deleted=False,
+            created_at=now, updated_at=now, updated_by=self.actor.user_id,
         )  # fmt: skip
         self.session.add(row)
         self.session.flush()
-        self._edit(row, "add", None, label)
+        self.session.add(
+            BeatEditRow(annotation_id=row.id, action="add", old_label=None, new_label=label,
+                        edited_by=self.actor.user_id, edited_at=now)
+        )  # fmt: skip
+        self.audit.record("add", "beat", row.id, recording_id=recording_id, old=None, new=label)
         return self._view(row)
 
     def delete(self, beat_id: int, expected_version: int) -> BeatView:

@@ -40,6 +40,7 @@ class ImageRepository(Repository):
         digest = hashlib.sha256(data).hexdigest()
         existing = self.session.scalar(select(EcgImageRow).where(EcgImageRow.sha256 == digest))
         if existing is not None:
+            self.audit.record("import-duplicate", "image", existing.id, file_name=file_name)
             return self._view(existing, len(existing.data)), True
         row = EcgImageRow(
             patient_id=patient_id, recording_id=recording_id, file_name=file_name[:500], media_type=media_type,

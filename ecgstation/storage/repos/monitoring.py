@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from sqlalchemy import func, select
 
 from ecgstation.storage.access import Permission, require
-from ecgstation.storage.column_types import utcnow
+from ecgstation.storage.column_types import require_aware, utcnow
 from ecgstation.storage.errors import ConflictError
 from ecgstation.storage.orm import MonitoringSessionRow, MonitoringSliceRow
 from ecgstation.storage.repos.base import Repository
@@ -47,7 +47,8 @@ class MonitoringRepository(Repository):
         if not fs > 0:
             raise ValueError(f"sampling rate {fs} Hz is not positive")
         row = MonitoringSessionRow(
-            patient_id=patient_id, device_id=device_id, started_at=started_at or utcnow(), state="active",
+            patient_id=patient_id, device_id=device_id, state="active",
+            started_at=utcnow() if started_at is None else require_aware(started_at, "session start"),
             fs=float(fs), lead_names=list(lead_names), started_by=self.actor.user_id,
         )  # fmt: skip
         self.session.add(row)
@@ -70,6 +71,7 @@ class MonitoringRepository(Repository):
         A slice index stored twice is a conflict (the first copy is kept).
         """
         require(self.actor, Permission.MONITOR)
+        require_aware(started_at, "slice start")
         session = self._get(MonitoringSessionRow, session_id, "Monitoring session")
         if session.state != "active":
             raise ConflictError(f"Monitoring session #{session_id} has {session.state}; no slices can be added.")
@@ -109,6 +111,8 @@ class MonitoringRepository(Repository):
         if state not in ("ended", "interrupted"):
             raise ValueError(f"a session ends as ended or interrupted, not {state!r}")
         row = self._get(MonitoringSessionRow, session_id, "Monitoring session")
+        if row.state != "active":
+            raise ConflictError(f"Monitoring session #{session_id} has already {row.state}.")
         row.state, row.ended_at, row.summary = state, utcnow(), summary
         self.session.flush()
         self.audit.record("update", "monitoring-session", row.id, state=state)

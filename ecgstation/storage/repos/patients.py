@@ -107,16 +107,20 @@ class PatientRepository(Repository):
         De-identified readers may only list (``text`` empty); they get views without identity.
         """
         require(self.actor, Permission.READ_CLINICAL)
-        q = select(PatientRow).order_by(PatientRow.family_name, PatientRow.given_name, PatientRow.id).limit(limit)
+        q = select(PatientRow).order_by(
+            PatientRow.family_name.is_(None), PatientRow.family_name, PatientRow.given_name, PatientRow.id
+        ).limit(limit)
         text = text.strip()
         if text:
             require(self.actor, Permission.READ_IDENTIFYING)
-            pattern = f"%{text.lower()}%"
+            # % and _ in what the user typed are letters, not LIKE wildcards.
+            escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
             q = q.where(
                 or_(
-                    func.lower(PatientRow.mrn).like(pattern),
-                    func.lower(PatientRow.family_name).like(pattern),
-                    func.lower(PatientRow.given_name).like(pattern),
+                    func.lower(PatientRow.mrn).like(pattern, escape="\\"),
+                    func.lower(PatientRow.family_name).like(pattern, escape="\\"),
+                    func.lower(PatientRow.given_name).like(pattern, escape="\\"),
                 )
             )
         return [self._view(r) for r in self.session.scalars(q)]

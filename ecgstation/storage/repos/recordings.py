@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -99,10 +100,11 @@ class RecordingRepository(Repository):
         patient_id: int | None = None,
         device_id: int | None = None,
     ) -> StoreResult:
-        """Store ``recording`` (samples in chunks of 10 s, its annotations as beats of author "file").
+        """Store the samples of ``recording`` in chunks of 10 s (annotations are stored by the caller).
 
         Content already stored (same samples, fs and lead names) is not stored again: the result
-        names the existing recording with ``duplicate=True``.
+        names the existing recording with ``duplicate=True``. A start time without a timezone
+        (WFDB headers give local wall-clock time) is kept as ``extra["acquired_local"]``.
         """
         require(self.actor, Permission.IMPORT_RECORDINGS)
         if patient_id is not None:
@@ -114,11 +116,16 @@ class RecordingRepository(Repository):
         if existing is not None:
             self.audit.record("import-duplicate", "recording", existing.id, source_name=source_name)
             return StoreResult(self._view(existing), duplicate=True)
-        chunk = max(1, int(round(CHUNK_SECONDS * recording.fs)))
-        extra = {
+        chunk = max(1, round(CHUNK_SECONDS * recording.fs))
+        start_time = recording.start_time
+        aware = start_time is not None and start_time.utcoffset() is not None
+        extra: dict[str, Any] = {
             "metadata": _jsonable(dict(recording.metadata)),
             "source_units": [c.source_unit for c in recording.calibration],
+            "source_gains": [c.gain for c in recording.calibration],
         }
+        if start_time is not None and not aware:
+            extra["acquired_local"] = start_time.isoformat()
         row = RecordingRow(
             patient_id=patient_id,
             device_id=device_id,
@@ -131,7 +138,7 @@ class RecordingRepository(Repository):
             n_samples=recording.n_samples,
             duration_s=recording.duration_s,
             lead_names=list(recording.lead_names),
-            acquired_at=recording.start_time if recording.start_time and recording.start_time.tzinfo else None,
+            acquired_at=start_time if aware else None,
             chunk_samples=chunk,
             sample_encoding=encoding.kind,
             storage_gains=list(encoding.gains),
@@ -209,8 +216,8 @@ class RecordingRepository(Repository):
     def read_window(self, recording_id: int, start_s: float, duration_s: float) -> NDArray[np.float32]:
         """The window [``start_s``, ``start_s + duration_s``) in s, all leads, float32 mV."""
         row = self._get(RecordingRow, recording_id, "Recording")
-        start = int(round(start_s * row.fs))
-        return self.read_samples(recording_id, start, start + int(round(duration_s * row.fs)))
+        start = round(start_s * row.fs)
+        return self.read_samples(recording_id, start, start + round(duration_s * row.fs))
 
     def load(self, recording_id: int) -> Recording:
         """The whole recording as a :class:`Recording` (audited as a view), with its current beat labels."""
@@ -230,19 +237,23 @@ class RecordingRepository(Repository):
             if beats
             else Annotations.empty("database")
         )
-        gains: list[float | None] = list(row.storage_gains) or [None] * row.n_leads
-        units = (row.extra or {}).get("source_units") or ["mV"] * row.n_leads
+        extra = row.extra or {}
+        gains: list[float | None] = list(extra.get("source_gains") or [None] * row.n_leads)
+        units = extra.get("source_units") or ["mV"] * row.n_leads
         calibration = tuple(LeadCalibration(gain=g, source_unit=u) for g, u in zip(gains, units, strict=False))
         identified = self.actor.can(Permission.READ_IDENTIFYING)
+        start_time = row.acquired_at
+        if start_time is None and extra.get("acquired_local"):
+            start_time = datetime.fromisoformat(extra["acquired_local"])
         self.audit.record("view", "recording", recording_id)
         return Recording(
             signals=signals,
             fs=row.fs,
             lead_names=tuple(row.lead_names),
-            start_time=row.acquired_at if identified else None,
+            start_time=start_time if identified else None,
             patient=PatientInfo(),
             calibration=calibration if len(calibration) == row.n_leads else (),
-            metadata={"recording_id": row.id, **((row.extra or {}).get("metadata") or {})} if identified else {},
+            metadata={"recording_id": row.id, **(extra.get("metadata") or {})} if identified else {},
             annotations=annotations,
             source_path=row.source_name if identified else None,
         )

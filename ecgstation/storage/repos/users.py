@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 
 from ecgstation.storage.access import Actor, Permission, Role, require
 from ecgstation.storage.column_types import utcnow
-from ecgstation.storage.errors import ConflictError, PermissionDeniedError
+from ecgstation.storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from ecgstation.storage.orm import UserRow
 from ecgstation.storage.passwords import hash_password, verify_password
+from ecgstation.storage.repos.audit import AuditLog
 from ecgstation.storage.repos.base import Repository
 from ecgstation.storage.views import UserView
 
@@ -82,8 +83,8 @@ class UserRepository(Repository):
             raise PermissionDeniedError(f"The account {username} is deactivated; ask an administrator.")
         row.last_login_at = utcnow()
         actor = Actor(row.id, row.username, Role(row.role))
-        self.audit.actor = actor
-        self.audit.record("login", "user", row.id)
+        # The login line names the user who signed in (this store's own actor is unchanged).
+        AuditLog(self.session, actor).record("login", "user", row.id)
         return actor
 
     def set_password(self, username: str, password: str) -> None:
@@ -92,7 +93,7 @@ class UserRepository(Repository):
             require(self.actor, Permission.MANAGE_USERS)
         row = self.session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
-            raise ConflictError(f"There is no user named {username}.")
+            raise NotFoundError(f"There is no user named {username}.")
         row.password_hash = hash_password(password)
         self.audit.record("update", "user", row.id, field="password")
 
@@ -101,6 +102,6 @@ class UserRepository(Repository):
         require(self.actor, Permission.MANAGE_USERS)
         row = self.session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
-            raise ConflictError(f"There is no user named {username}.")
+            raise NotFoundError(f"There is no user named {username}.")
         row.active = active
         self.audit.record("update", "user", row.id, active=active)
