@@ -25,6 +25,7 @@ from ecgstation.io import read_recording
 from ecgstation.storage import Actor, Database, DatabaseSettings, MigrationError, Role
 from ecgstation.storage.column_types import UtcDateTime
 from ecgstation.storage.migrate import (
+    alembic_config,
     current_revision,
     downgrade,
     head_revision,
@@ -515,3 +516,35 @@ def test_json_values_survive_as_json(bare_db: Database) -> None:
     with bare_db.reader(Actor(None, "reader", Role.STUDENT)) as s:
         view = s.monitoring.get(session_id or 0)
     assert (view.summary, view.lead_names, view.state) == (summary, ("I", "II"), "active")
+
+
+def _previous_revision() -> str:
+    """The revision just before head (what the last released schema was)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_revision(head_revision())
+    assert head is not None and isinstance(head.down_revision, str)
+    return head.down_revision
+
+
+def test_upgrade_from_the_previous_revision_keeps_every_row(bare_db: Database, record_100: Recording) -> None:
+    """A database populated at head - 1 (not only the baseline) upgrades with every row and value intact."""
+    db = bare_db
+    previous = _previous_revision()
+    upgrade(db, previous)
+    assert current_revision(db) == previous != head_revision()
+    with db.engine.begin() as conn:
+        _populate_baseline(conn, record_100)
+    inspector = sa.inspect(db.engine)
+    columns = {t: [c["name"] for c in inspector.get_columns(t)] for t in BASELINE_TABLES}
+    with db.engine.connect() as conn:
+        before = _snapshot(conn, columns)
+    assert all(before.values())
+    upgrade_to_head(db)
+    assert current_revision(db) == head_revision()
+    with db.engine.connect() as conn:
+        assert _snapshot(conn, columns) == before
+    # The stored recording still reads back exactly through the repositories.
+    with db.reader(Actor(None, "reader", Role.CARDIOLOGIST)) as s:
+        (view,) = s.recordings.for_patient(s.patients.by_mrn("MRN-0042").id)  # type: ignore[union-attr]
+        assert np.array_equal(s.recordings.read_window(view.id, 0.0, 10.0), record_100.window(0.0, 10.0))
