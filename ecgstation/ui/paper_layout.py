@@ -197,7 +197,7 @@ def minmax_columns(signal: NDArray[np.floating], n_columns: int) -> tuple[NDArra
     n = x.size
     if n_columns <= 0 or n <= 2 * n_columns:
         return np.arange(n, dtype=np.float64), x
-    per = int(math.ceil(n / n_columns))
+    per = math.ceil(n / n_columns)
     cols = n // per
     body = x[: cols * per].reshape(cols, per)
     with np.errstate(invalid="ignore"):
