@@ -845,3 +845,31 @@ def test_failed_transaction_leaves_nothing(db: Database, actors: dict[str, Actor
         assert s.patients.by_mrn("MRN-GONE") is None
     assert count(db, nurse, RecordingRow.id) == 0 and count(db, nurse, WaveformChunkRow.chunk_index) == 0
     assert count(db, admin, AuditEventRow.id) == audit_before + 1
+
+
+def test_relabel_a_whole_family_at_once(db: Database, actors: dict[str, Actor]) -> None:
+    """Template review: many beats relabelled in one transaction, each with its history, all or nothing."""
+    from ecgstation.storage.errors import ConcurrentEditError as Stale
+
+    rec = make_recording(np.sin(np.arange(2 * 15000, dtype=np.float64) / 40.0).reshape(2, 15000))
+    rec_id = store(db, actors["nurse"], rec, "family.hea")
+    with db.session(actors["nurse"]) as s:
+        s.beats.add_many(rec_id, list(range(100, 14000, 200)), ["N"] * 70, "algorithm", "ecgstation")
+    with db.reader(actors["cardio"]) as s:
+        beats = s.beats.list(rec_id)
+    family = beats[::2]
+    with db.session(actors["cardio"]) as s:
+        out = s.beats.relabel_many([(b.id, b.version) for b in family], "V")
+    assert [b.label for b in out] == ["V"] * len(family)
+    assert all(b.original_label == "N" and b.version == 2 and b.updated_by == "cardio" for b in out)
+    with db.reader(actors["cardio"]) as s:
+        labels = [b.label for b in s.beats.list(rec_id)]
+        assert labels == ["V" if i % 2 == 0 else "N" for i in range(70)]
+        assert [(h.action, h.old_label, h.new_label) for h in s.beats.history(family[3].id)] == [("relabel", "N", "V")]
+    # Stale versions (loaded before the relabel): refused as a whole, nothing changes.
+    with pytest.raises(Stale, match="35 of 70 beats were changed"), db.session(actors["cardio"]) as s:
+        s.beats.relabel_many([(b.id, b.version) for b in beats], "S")
+    with db.reader(actors["cardio"]) as s:
+        assert [b.label for b in s.beats.list(rec_id)] == labels
+    with pytest.raises(PermissionDeniedError), db.session(actors["nurse"]) as s:
+        s.beats.relabel_many([(beats[1].id, beats[1].version)], "V")

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from ecgstation.storage.access import Permission, require
 from ecgstation.storage.column_types import utcnow
+from ecgstation.storage.errors import ConcurrentEditError, NotFoundError
 from ecgstation.storage.orm import BeatAnnotationRow, BeatEditRow, RecordingRow, UserRow
 from ecgstation.storage.repos.base import Repository
 from ecgstation.storage.views import BeatEditView, BeatView
@@ -128,6 +129,52 @@ class BeatRepository(Repository):
             row.label = new_label
             self._edit(row, "relabel", old, new_label)
         return self._view(row)
+
+    def relabel_many(self, edits: Sequence[tuple[int, int]], new_label: str) -> builtins.list[BeatView]:
+        """Relabel many beats at once (a template family): ``edits`` are (beat id, expected version).
+
+        All or nothing: if any beat changed since it was loaded, none is relabelled and
+        ConcurrentEditError says how many were stale. One audit line covers the whole batch;
+        each beat gets its own history entry.
+        """
+        new_label = _check_label(new_label)
+        require(self.actor, Permission.EDIT_BEATS)
+        if self.actor.user_id is None:
+            raise ValueError("beat edits need a signed-in user")
+        expected = dict(edits)
+        rows: builtins.list[BeatAnnotationRow] = []
+        ids = builtins.list(expected)
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            rows.extend(self.session.scalars(select(BeatAnnotationRow).where(BeatAnnotationRow.id.in_(part))))
+        missing = set(ids) - {r.id for r in rows}
+        if missing:
+            raise NotFoundError(f"{len(missing)} of the beats to relabel no longer exist (first: #{min(missing)}).")
+        stale = [r for r in rows if r.version != expected[r.id]]
+        if stale:
+            raise ConcurrentEditError(
+                f"{len(stale)} of {len(rows)} beats were changed by someone else since you opened them; "
+                "reload the recording and relabel again."
+            )
+        now = utcnow()
+        history = []
+        recordings = set()
+        for row in rows:
+            if row.label == new_label:
+                continue
+            history.append(
+                {"annotation_id": row.id, "action": "relabel", "old_label": row.label, "new_label": new_label,
+                 "edited_by": self.actor.user_id, "edited_at": now}
+            )  # fmt: skip
+            row.label, row.updated_at, row.updated_by = new_label, now, self.actor.user_id
+            recordings.add(row.recording_id)
+        self.session.flush()  # version-checked UPDATEs: a concurrent edit raises here
+        if history:
+            self.session.execute(insert(BeatEditRow), history)
+            self.audit.record(
+                "relabel", "beats", ",".join(str(r) for r in sorted(recordings)), count=len(history), new=new_label
+            )
+        return [self._view(r) for r in sorted(rows, key=lambda r: (r.sample, r.id))]
 
     def add(self, recording_id: int, sample: int, label: str) -> BeatView:
         """A beat the detector missed, placed by the signed-in cardiologist."""
