@@ -35,15 +35,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench import _pg
 from ecgstation.core.recording import LeadCalibration, Recording
 from ecgstation.io import read_recording
 from ecgstation.storage import Actor, Database, DatabaseSettings, Role
@@ -95,36 +95,9 @@ def build_recording(data_dir: Path, hours: float) -> tuple[Recording, list[str]]
     return recording, used
 
 
-# -- PostgreSQL: a throw-away database (same approach as tests/storage/pg.py) -------------------------
-
-
 def postgres_base_url() -> str | None:
-    """The configured server URL (driver forced to psycopg 3), or None."""
-    url = (os.environ.get(BENCH_POSTGRES_ENV, "") or os.environ.get(TEST_POSTGRES_ENV, "")).strip()
-    if not url:
-        return None
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
-
-
-def create_database(base_url: str) -> str:
-    """Create an empty database with a unique name on the server of ``base_url``; return its URL."""
-    name = f"ecgst_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(base_url: str, url: str) -> None:
-    """Drop a database made by :func:`create_database` (closing other connections to it first)."""
-    name = make_url(url).database
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """The server for the PostgreSQL column: $ECGSTATION_BENCH_POSTGRES_URL, else the tests' URL."""
+    return _pg.postgres_base_url(BENCH_POSTGRES_ENV, TEST_POSTGRES_ENV)
 
 
 # -- one engine ------------------------------------------------------------------------------------
@@ -368,12 +341,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"set {BENCH_POSTGRES_ENV} or {TEST_POSTGRES_ENV} to a server that may CREATE DATABASE"
                 )
                 continue
-            url = create_database(base)
+            url = _pg.create_database(base, "ecgst_bench_")
             print(f"# postgresql: {make_url(url).render_as_string(hide_password=True)}", flush=True)
             try:
                 results.append(bench_engine("postgresql", url, recording, args.reads, args.checks, args.seed))
             finally:
-                drop_database(base, url)
+                _pg.drop_database(base, url)
 
     lines, ok = report(results, skipped)
     print("\n".join(lines))

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from bench import _pg
 
 #: Environment variable with the URL of a PostgreSQL database whose role may CREATE DATABASE.
 POSTGRES_URL_ENV = "ECGSTATION_TEST_POSTGRES_URL"
@@ -19,28 +15,14 @@ SKIP_REASON = (
 
 def postgres_base_url() -> str | None:
     """The configured server URL (driver forced to psycopg 3), or None."""
-    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
-    if not url:
-        return None
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+    return _pg.postgres_base_url(POSTGRES_URL_ENV)
 
 
 def create_database(base_url: str) -> str:
-    """Create an empty database with a unique name on the server of ``base_url``; return its URL."""
-    name = f"ecgst_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    """An empty database with a unique name on the server of ``base_url``; its URL."""
+    return _pg.create_database(base_url, "ecgst_")
 
 
 def drop_database(base_url: str, url: str) -> None:
-    """Drop a database made by :func:`create_database` (closing other connections to it first)."""
-    name = make_url(url).database
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """Drop a database made by :func:`create_database`."""
+    _pg.drop_database(base_url, url)
