@@ -35,3 +35,7 @@ class BackupError(StorageError):
 
 class MigrationError(StorageError):
     """The database schema cannot be brought to this version of ECG Station."""
+
+
+class ImportCancelled(StorageError):
+    """The user cancelled an import; its transaction is rolled back, so nothing of the file is stored."""

@@ -16,6 +16,7 @@ from ecgstation.io import read_recording
 from ecgstation.io.registry import ImporterRegistry
 from ecgstation.storage.access import Actor
 from ecgstation.storage.database import Database
+from ecgstation.storage.errors import ImportCancelled
 from ecgstation.storage.store import Store
 from ecgstation.tracing import traced
 
@@ -30,7 +31,7 @@ BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    """What happened to one file: ``status`` is imported, duplicate or failed; ``message`` says it in words."""
+    """What happened to one file: ``status`` imported, duplicate, failed or cancelled; ``message`` in words."""
 
     path: str
     status: str
@@ -86,7 +87,13 @@ def _beats(recording: Recording) -> tuple[list[int], list[str]]:
 
 
 def _store(
-    store: Store, recording: Recording, path: Path, patient_id: int | None, analyze: AnalysisSettings | None
+    store: Store,
+    recording: Recording,
+    path: Path,
+    patient_id: int | None,
+    analyze: AnalysisSettings | None,
+    should_cancel: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, bool]:
     result = store.recordings.store(
         recording,
@@ -94,6 +101,8 @@ def _store(
         source_format=str(recording.metadata.get("format", path.suffix.lstrip(".") or "unknown")),
         file_sha256=record_files_sha256(path),
         patient_id=patient_id,
+        should_cancel=should_cancel,
+        progress=progress,
     )
     rec_id = result.recording.id
     if result.duplicate:
@@ -123,20 +132,35 @@ def import_file(
     patient_mrn: str | None = None,
     analyze: AnalysisSettings | None = None,
     registry: ImporterRegistry | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     """Read one file and store it in one transaction; nothing of it remains if any step fails.
 
     ``analyze``: also detect beats and apply the measurement rules (stored as algorithm beats and
     rule findings). Refusals (unreadable file, unknown patient, not allowed) come back as an
     outcome with status "failed", never as an exception.
+
+    ``progress(done, total)``: samples (per lead) of the record written so far, and its length in
+    samples; called while the samples are stored. ``should_cancel()``: asked after the file is
+    read, between batches of stored chunks and once more before the commit; when it answers True
+    the transaction is rolled back and the outcome has status "cancelled" (nothing is stored).
     """
     p = Path(path)
     with traced(f"import {p}") as trace_id:
         try:
             recording = read_recording(p, registry=registry)
             with db.session(actor) as store:
+                if should_cancel is not None and should_cancel():
+                    raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
                 patient_id = store.patients.require_id(patient_mrn) if patient_mrn else None
-                rec_id, duplicate = _store(store, recording, p, patient_id, analyze)
+                rec_id, duplicate = _store(store, recording, p, patient_id, analyze, should_cancel, progress)
+                if should_cancel is not None and should_cancel():
+                    raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
+        except ImportCancelled:
+            msg = f"{p}: import cancelled; nothing was stored"
+            log.info("%s", msg)
+            return ImportOutcome(str(p), "cancelled", msg, None, trace_id)
         except EcgStationError as err:
             log.info("import of %s refused: %s", p, err)
             return ImportOutcome(str(p), "failed", str(err), None, trace_id)

@@ -127,3 +127,45 @@ def test_import_with_analysis_stores_algorithm_beats_and_rule_findings(
     assert {b.author_kind for b in beats} == {"algorithm"}
     assert [(f.code, f.label) for f in findings] == [(f.code, f.text) for f in expected.findings]
     assert all(f.source_version for f in findings)
+
+
+def test_progress_reports_the_samples_written(db: Database, actors: dict[str, Actor], samples_dir: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    out = import_file(
+        db, actors["nurse"], samples_dir / "119.hea", progress=lambda done, total: calls.append((done, total))
+    )
+    assert out.status == "imported", out.message
+    assert len(calls) >= 2  # 30 min of signal: several batches of chunks
+    dones = [d for d, _ in calls]
+    assert dones == sorted(dones) and dones[0] > 0
+    assert {t for _, t in calls} == {650000}
+    assert calls[-1] == (650000, 650000)
+
+
+@pytest.mark.parametrize("cancel_after", [0, 1, 3, 10_000])
+def test_cancelled_import_leaves_nothing(
+    db: Database, actors: dict[str, Actor], samples_dir: Path, cancel_after: int
+) -> None:
+    """A cancel after the file was read, between chunk batches, or just before the commit: nothing is stored."""
+    nurse = actors["nurse"]
+    before = _counts(db, nurse)
+    with db.reader(actors["admin"]) as s:
+        audit_before = s.session.scalar(select(func.count(AuditEventRow.id)))
+    asked: list[int] = []
+
+    def should_cancel() -> bool:
+        asked.append(1)
+        # 10_000: never during the chunks, so the check before the commit is the one that cancels.
+        return len(asked) > cancel_after if cancel_after < 10_000 else len(asked) > 2 and done[-1] == 650000
+
+    done: list[int] = [0]
+    out = import_file(
+        db, nurse, samples_dir / "100.hea", should_cancel=should_cancel, progress=lambda d, _t: done.append(d)
+    )
+    assert out.status == "cancelled", out.message
+    assert out.recording_id is None and "nothing was stored" in out.message
+    assert _counts(db, nurse) == before
+    with db.reader(actors["admin"]) as s:
+        assert s.session.scalar(select(func.count(AuditEventRow.id))) == audit_before
+    again = import_file(db, nurse, samples_dir / "100.hea", should_cancel=lambda: False)
+    assert again.status == "imported", again.message

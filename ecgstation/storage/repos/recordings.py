@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import insert, select
 
 from ecgstation.core.recording import Annotations, LeadCalibration, PatientInfo, Recording
 from ecgstation.storage.access import Permission, require
+from ecgstation.storage.errors import ImportCancelled
 from ecgstation.storage.orm import RecordingRow, WaveformChunkRow
 from ecgstation.storage.repos.base import Repository
 from ecgstation.storage.views import RecordingView
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 CHUNK_SECONDS = 10.0
 #: Chunks inserted per statement while storing a long record.
 _INSERT_BATCH = 256
+#: Chunks per batch when a caller follows the progress or may cancel.
+_WATCHED_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,19 @@ class RecordingRepository(Repository):
         file_sha256: str,
         patient_id: int | None = None,
         device_id: int | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> StoreResult:
         """Store the samples of ``recording`` in chunks of 10 s (annotations are stored by the caller).
 
         Content already stored (same samples, fs and lead names) is not stored again: the result
         names the existing recording with ``duplicate=True``. A start time without a timezone
         (WFDB headers give local wall-clock time) is kept as ``extra["acquired_local"]``.
+
+        ``progress(done, total)`` is called with the number of samples (per lead) written so far
+        and the record's length in samples, after every batch of chunks. ``should_cancel()`` is
+        asked before every batch; when it answers True, :class:`ImportCancelled` is raised, and the
+        caller's transaction (see ``Database.session``) rolls back whatever was written.
         """
         require(self.actor, Permission.IMPORT_RECORDINGS)
         if patient_id is not None:
@@ -147,6 +158,18 @@ class RecordingRepository(Repository):
         )
         self.session.add(row)
         self.session.flush()
+        total = recording.n_samples
+        # With a caller watching, batches are smaller so that a cancel is noticed within ~5 min of signal.
+        batch_size = _INSERT_BATCH if should_cancel is None and progress is None else _WATCHED_BATCH
+
+        def flush(rows: list[dict[str, Any]], done: int) -> None:
+            if should_cancel is not None and should_cancel():
+                raise ImportCancelled(f"The import of {source_name} was cancelled; nothing of it was stored.")
+            if rows:
+                self.session.execute(insert(WaveformChunkRow), rows)
+            if progress is not None:
+                progress(done, total)
+
         batch: list[dict[str, Any]] = []
         for index, start in enumerate(range(0, recording.n_samples, chunk)):
             block = signals[:, start : start + chunk]
@@ -159,11 +182,11 @@ class RecordingRepository(Repository):
                     "data": encode_block(block, encoding),
                 }
             )
-            if len(batch) >= _INSERT_BATCH:
-                self.session.execute(insert(WaveformChunkRow), batch)
+            if len(batch) >= batch_size:
+                flush(batch, min(total, start + chunk))
                 batch = []
-        if batch:
-            self.session.execute(insert(WaveformChunkRow), batch)
+        if batch or total == 0:
+            flush(batch, total)
         self.audit.record(
             "create", "recording", row.id, source_name=source_name, duration_s=round(recording.duration_s, 3)
         )
