@@ -145,6 +145,71 @@ class BeatEditor(QObject):
             return None
         return self._beats.get(added[0]) if added else None
 
+    def relabel_family(self, beats: Sequence[BeatView], label: str) -> bool:
+        """Relabel a whole template family in one transaction; True when stored. Undo restores each old label."""
+        known = [self._beats[b.id] for b in beats if b.id in self._beats and not self._beats[b.id].deleted]
+        new = label.strip()
+        targets = [b for b in known if b.label != new]
+        if not targets:
+            return bool(known)
+        old_by_id = {b.id: b.label for b in targets}
+
+        def apply() -> bool:
+            edits = [(i, self._version(i)) for i in old_by_id]
+            return self._write_many(f"relabel {len(edits)} beats as {new}", lambda s: s.beats.relabel_many(edits, new))
+
+        def revert() -> bool:
+            groups: dict[str, list[int]] = {}
+            for i, old in old_by_id.items():
+                groups.setdefault(old, []).append(i)
+
+            def op(s: Store) -> list[BeatView]:
+                out: list[BeatView] = []
+                for old, ids in groups.items():
+                    out.extend(s.beats.relabel_many([(i, self._version(i)) for i in ids], old))
+                return out
+
+            return self._write_many(f"undo relabel of {len(old_by_id)} beats", op)
+
+        return self._push(f"Relabel {len(targets)} beats as {new}", apply, revert)
+
+    def _write_many(self, action: str, op: Callable[[Store], list[BeatView]]) -> bool:
+        """Run a many-beat ``op`` in one transaction; emit each new view, or ``editFailed`` (then reload all)."""
+        with traced(action) as trace_id:
+            try:
+                with self._session.db.session(self._session.actor) as store:
+                    views = op(store)
+            except (EcgStationError, ValueError) as err:
+                log.info("%s refused: %s", action, err)
+                self.editFailed.emit(str(err))
+                if isinstance(err, ConcurrentEditError):
+                    self._reload_all()
+                return False
+            except Exception:  # a bug: logged with its trace id, a short message for the user
+                log.exception("internal error during %s", action)
+                self.editFailed.emit(
+                    f"The beats could not be changed because of an internal error (trace {trace_id}); "
+                    "the details are in the log."
+                )
+                return False
+        for view in views:
+            self._beats[view.id] = view
+            self.beatChanged.emit(view)
+        return True
+
+    def _reload_all(self) -> None:
+        """Read every beat of the recording again and emit those that changed."""
+        try:
+            with self._session.db.reader(self._session.actor) as store:
+                views = store.beats.list(self.recording_id, include_deleted=True)
+        except EcgStationError as err:
+            log.warning("cannot reload the beats of recording #%d: %s", self.recording_id, err)
+            return
+        for view in views:
+            if self._beats.get(view.id) != view:
+                self._beats[view.id] = view
+                self.beatChanged.emit(view)
+
     def undo(self) -> None:
         """Undo the last edit (same as the undo stack's action)."""
         self.undo_stack.undo()

@@ -302,6 +302,8 @@ class EcgViewer(QWidget):
     viewChanged = Signal(float, float)
     #: A beat was clicked (its BeatView.id); it is then the selected beat.
     beatClicked = Signal(int)
+    #: A double click on a strip: the time in s from the record start (e.g. to add a missed beat there).
+    timeDoubleClicked = Signal(float)
     #: A caliper's reading (TimeReading or AmplitudeReading) after it was added or moved.
     caliperChanged = Signal(object)
 
@@ -998,7 +1000,7 @@ class EcgViewer(QWidget):
             self._scroll_vertical(value / 10.0 - self._v_offset_mm)
 
     def _on_scene_click(self, event: Any) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._recording is None or not len(self._beats):
+        if event.button() != Qt.MouseButton.LeftButton or self._recording is None:
             return
         if isinstance(getattr(event, "currentItem", None), pg.InfiniteLine):
             return
@@ -1008,6 +1010,11 @@ class EcgViewer(QWidget):
         if panel is None:
             return
         t_page, _v = panel.from_paper(x, y, self._paper)
+        if event.double():
+            self.timeDoubleClicked.emit(self._start_s + t_page)
+            return
+        if not len(self._beats):
+            return
         fs = self._fs()
         sample = (self._start_s + t_page) * fs
         index = self._beats

@@ -1,10 +1,9 @@
 """The main window: patients and their recordings on the left, the ECG in the middle, measurements on the right.
 
-The centre (``MainWindow.viewer_area``) holds a simple preview of the first seconds until the
-trace viewer is wired in: :meth:`MainWindow.show_recording` and :meth:`MainWindow.clear_recording`
-are the hooks that put a recording on screen, and the View menu only changes
-``MainWindow.preferences`` and emits ``preferencesChanged`` (plus ``zoomRequested`` and
-``pageRequested``), for the viewer to follow.
+The centre (``MainWindow.viewer_area``) holds the :class:`RecordingWorkspace`: the true-scale
+viewer, with the Holter overview, beat templates and event list for long records. The View
+menu changes ``MainWindow.preferences`` and emits ``preferencesChanged`` (plus ``zoomRequested``
+and ``pageRequested``); the window applies them to the viewer.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
@@ -47,6 +44,7 @@ from ecgstation.ui.beat_editing import BeatEditor
 from ecgstation.ui.import_worker import PROGRESS_STEPS, ImportWorker
 from ecgstation.ui.measurements_panel import MeasurementsPanel
 from ecgstation.ui.paper_layout import GAINS_MM_PER_MV, PAPER_SPEEDS_MM_PER_S, Layout
+from ecgstation.ui.recording_workspace import RecordingWorkspace, choose_beats
 from ecgstation.ui.session import UNASSIGNED_TITLE, WorkstationSession, open_workstation, role_limits
 from ecgstation.ui.settings_dialog import (
     SettingsDialog,
@@ -66,26 +64,18 @@ __all__ = [
     "ANALYSIS_MAX_S",
     "APP_TITLE",
     "BEAT_LABELS",
-    "PREVIEW_S",
     "LoadedRecording",
     "MainWindow",
     "about_text",
     "choose_beats",
     "format_duration",
     "import_candidates",
-    "lead_spacing_mv",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Window title.
 APP_TITLE = "ECG Station"
-
-#: Length of the record the preview shows, in seconds.
-PREVIEW_S = 10.0
-
-#: Smallest vertical distance between two stacked leads in the preview, in mV.
-MIN_LEAD_SPACING_MV = 1.5
 
 #: Longer records are measured for the panel over their first this many seconds (the whole record is stored).
 ANALYSIS_MAX_S = 3600.0
@@ -122,35 +112,6 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes_i:02d}:{secs:02d}"
 
 
-def lead_spacing_mv(signals: np.ndarray) -> float:
-    """Vertical distance in mV between stacked leads of ``signals`` (leads, samples) in mV.
-
-    1.1 times the median over leads of the robust (0.1-99.9 percentile) amplitude
-    range, rounded up to 0.5 mV, and at least ``MIN_LEAD_SPACING_MV``.
-    """
-    if signals.size == 0:
-        return MIN_LEAD_SPACING_MV
-    with np.errstate(all="ignore"):
-        low = np.nanpercentile(signals, 0.1, axis=1)
-        high = np.nanpercentile(signals, 99.9, axis=1)
-    ranges = high - low
-    ranges = ranges[np.isfinite(ranges)]
-    if ranges.size == 0:
-        return MIN_LEAD_SPACING_MV
-    spacing = 1.1 * float(np.median(ranges))
-    return max(MIN_LEAD_SPACING_MV, float(np.ceil(spacing * 2.0) / 2.0))
-
-
-def _extent_mv(trace: np.ndarray, spacing: float) -> tuple[float, float]:
-    """Lowest and highest finite value of ``trace`` (mV), each kept within 2 ``spacing`` of 0."""
-    finite = trace[np.isfinite(trace)]
-    if finite.size == 0:
-        return -0.5 * spacing, 0.5 * spacing
-    low = max(float(finite.min()), -2.0 * spacing)
-    high = min(float(finite.max()), 2.0 * spacing)
-    return min(low, -0.5 * spacing), max(high, 0.5 * spacing)
-
-
 def about_text(session: WorkstationSession | None = None) -> str:
     """The text of Help → About (with the signed-in user and what their role may not do)."""
     text = (
@@ -168,16 +129,6 @@ def about_text(session: WorkstationSession | None = None) -> str:
             f"{session.db.describe()}. {role_limits(session.actor.role)}"
         )
     return text
-
-
-def choose_beats(beats: Sequence[BeatView]) -> list[BeatView]:
-    """The beats to show: the file's reference beats when it has them, else the algorithm's; users' beats always.
-
-    (A sample import stores both sets; showing both would draw every beat twice.)
-    """
-    has_file = any(b.author_kind == "file" for b in beats)
-    keep = "file" if has_file else "algorithm"
-    return [b for b in beats if b.author_kind in (keep, "user")]
 
 
 def import_candidates(paths: Sequence[str | Path]) -> list[Path]:
@@ -287,66 +238,6 @@ def _head(recording: Recording, seconds: float) -> Recording:
     )
 
 
-class PreviewPlot(pg.PlotWidget):  # type: ignore[misc]
-    """The placeholder of the trace viewer: the first ``PREVIEW_S`` seconds of every lead, stacked."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")
-        self.setObjectName("tracePlot")
-        self._curves: list[pg.PlotDataItem] = []
-        item = self.getPlotItem()
-        item.setLabel("bottom", "Time", units="s")
-        item.showGrid(x=True, y=False, alpha=0.25)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
-        self.set_dark(False)
-
-    def set_dark(self, dark: bool) -> None:
-        """Dark or light background."""
-        self.setBackground((25, 25, 25) if dark else "w")
-        colour = (220, 220, 220) if dark else (20, 20, 20)
-        for name in ("left", "bottom"):
-            axis = self.getPlotItem().getAxis(name)
-            axis.setPen(colour)
-            axis.setTextPen(colour)
-        for curve in self._curves:
-            curve.setPen(pg.mkPen(color=colour, width=1))
-        self._colour = colour
-
-    def clear_traces(self) -> None:
-        """Remove every trace."""
-        self.getPlotItem().clear()
-        self._curves = []
-
-    def show_recording(self, recording: Recording) -> float:
-        """Draw the first seconds of every lead; returns the spacing between leads in mV."""
-        item = self.getPlotItem()
-        self.clear_traces()
-        window = np.asarray(recording.window(0.0, PREVIEW_S), dtype=np.float32)
-        with np.errstate(all="ignore"):
-            centred = window - np.nan_to_num(np.nanmedian(window, axis=1, keepdims=True))
-        spacing = lead_spacing_mv(centred)
-        t_s = np.arange(window.shape[1], dtype=np.float64) / recording.fs
-        pen = pg.mkPen(color=self._colour, width=1)
-        ticks: list[tuple[float, str]] = []
-        for index, lead_name in enumerate(recording.lead_names):
-            offset = -index * spacing
-            self._curves.append(item.plot(t_s, centred[index] + offset, pen=pen, connect="finite", name=lead_name))
-            ticks.append((offset, lead_name))
-        item.getAxis("left").setTicks([ticks, []])
-        item.setXRange(0.0, max(float(t_s[-1]) if t_s.size else 0.0, 1e-3), padding=0.01)
-        _low, top = _extent_mv(centred[0], spacing)
-        bottom, _high = _extent_mv(centred[-1], spacing)
-        item.setYRange(bottom - (recording.n_leads - 1) * spacing, top, padding=0.03)
-        return spacing
-
-    def curves(self) -> list[pg.PlotDataItem]:
-        """The plotted traces, one per lead."""
-        return list(self._curves)
-
-
 class MainWindow(QMainWindow):
     """ECG Station's main window over one :class:`WorkstationSession`.
 
@@ -434,7 +325,6 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._sync_view_actions()
-        self.preview.set_dark(self.preferences.theme == "dark")
 
         self.patient_list.currentItemChanged.connect(self._on_patient_changed)
         self.recording_list.currentItemChanged.connect(self._on_recording_changed)
@@ -470,11 +360,26 @@ class MainWindow(QMainWindow):
         box.addWidget(self.recording_list, 2)
         left.setMinimumWidth(220)
 
-        #: The centre: the lead puts the trace viewer (and Holter pages) here.
+        #: The centre: a note while no recording is open (page 0), the workspace (page 1).
         self.viewer_area = QStackedWidget(self)
         self.viewer_area.setObjectName("viewerArea")
-        self.preview = PreviewPlot(self.viewer_area)
-        self.viewer_area.addWidget(self.preview)
+        self.empty_note = QLabel("No recording open: choose one on the left, or File → Open/Import…", self)
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.viewer_area.addWidget(self.empty_note)
+        prefs = self.preferences
+        self.workspace = RecordingWorkspace(
+            self.viewer_area, paper=prefs.paper, layout=Layout(prefs.layout), calibration=prefs.screen_calibration
+        )
+        self.workspace.setObjectName("recordingWorkspace")
+        #: The true-scale ECG viewer.
+        self.viewer = self.workspace.viewer
+        self.viewer.set_filters_enabled(prefs.filters_on)
+        self.viewer_area.addWidget(self.workspace)
+        self.selected_beat_provider = self.viewer.selected_beat
+        self.viewer.timeDoubleClicked.connect(self._on_time_double_clicked)
+        self.preferencesChanged.connect(self._apply_to_viewer)
+        self.zoomRequested.connect(lambda factor: self.viewer.set_zoom(self.viewer.zoom() * factor))
+        self.pageRequested.connect(lambda direction: self.viewer.scroll_by(direction * self.viewer.page_s()))
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setObjectName("mainSplitter")
@@ -650,9 +555,75 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.refresh_action)
         self.view_menu = view_menu
 
+        self._create_measure_menu(bar)
+
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+
+    def _create_measure_menu(self, bar: Any) -> None:
+        """Measure: calipers and beat navigation (they act on the viewer; keys work while it has focus)."""
+        menu = bar.addMenu("&Measure")
+        self.time_caliper_action = self._action("&Time caliper", lambda: self.add_time_caliper(), "C")
+        self.time_caliper_action.setToolTip("Interval in ms and rate in bpm: from the selected beat to the next")
+        self.march_caliper_action = self._action("&March-out caliper", lambda: self.add_time_caliper(True), "M")
+        self.march_caliper_action.setToolTip("A time caliper repeated across the page")
+        self.amplitude_caliper_action = self._action("&Amplitude caliper", lambda: self.add_amplitude_caliper(), "A")
+        self.amplitude_caliper_action.setToolTip("Voltage in mV: from 0 to the value at the selected beat")
+        self.clear_calipers_action = self._action("&Clear calipers", lambda: self.viewer.clear_calipers(), "Shift+C")
+        self.next_beat_action = self._action("&Next beat of this class", lambda: self.goto_beat(True), "]")
+        self.previous_beat_action = self._action("&Previous beat of this class", lambda: self.goto_beat(False), "[")
+        for action in (self.time_caliper_action, self.march_caliper_action, self.amplitude_caliper_action,
+                       self.clear_calipers_action, None, self.next_beat_action, self.previous_beat_action):  # fmt: skip
+            if action is None:
+                menu.addSeparator()
+                continue
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.viewer_area.addAction(action)
+            menu.addAction(action)
+        self.measure_menu = menu
+
+    def _caliper_anchor_s(self) -> tuple[float, float]:
+        """Where a new time caliper goes: the selected beat to the next one, else 1 s to 2 s into the page (s)."""
+        beat = self.viewer.selected_beat()
+        if beat is not None and self.recording is not None:
+            shown = self.viewer.beats()
+            later = [b for b in shown if b.sample > beat.sample]
+            if later:
+                return beat.sample / self.recording.fs, later[0].sample / self.recording.fs
+        start = self.viewer.start_s()
+        return start + 1.0, start + 2.0
+
+    def add_time_caliper(self, march_out: bool = False) -> Any:
+        """Place a time caliper (see :meth:`_caliper_anchor_s`); its reading shows in the status bar."""
+        if self.recording is None:
+            return None
+        t1, t2 = self._caliper_anchor_s()
+        caliper = self.viewer.add_time_caliper(t1, t2, march_out=march_out)
+        reading = caliper.reading()
+        self.statusBar().showMessage(f"Caliper: {reading.interval_ms:.0f} ms · {reading.bpm:.0f} bpm", 8000)
+        return caliper
+
+    def add_amplitude_caliper(self) -> Any:
+        """Place an amplitude caliper on the first lead from 0 mV to the value at the selected beat (or page start)."""
+        if self.recording is None:
+            return None
+        beat = self.viewer.selected_beat()
+        sample = beat.sample if beat is not None else round(self.viewer.start_s() * self.recording.fs)
+        value = float(self.recording.signals[0, min(max(sample, 0), self.recording.n_samples - 1)])
+        caliper = self.viewer.add_amplitude_caliper(0, sample / self.recording.fs, 0.0, value)
+        self.statusBar().showMessage(f"Amplitude: {caliper.reading().delta_mv:.2f} mV", 8000)
+        return caliper
+
+    def goto_beat(self, forward: bool = True) -> BeatView | None:
+        """Select the next (or previous) beat with the selected beat's label (any beat when none is selected)."""
+        beat = self.viewer.selected_beat()
+        found = self.viewer.next_beat(beat.label if beat is not None else None, forward)
+        if found is None:
+            self.statusBar().showMessage("No further beat of this class.", 4000)
+        else:
+            self._selected_beat = found.id
+        return found
 
     @staticmethod
     def _read_sample_titles() -> dict[str, str]:
@@ -871,7 +842,9 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self._selected_beat = None
         self._set_editor(BeatEditor(self.session, recording_id, self.beats, fs=recording.fs, parent=self))
-        self.preview.show_recording(recording)
+        self.workspace.set_editor(self.beat_editor)
+        self.workspace.set_recording(recording, self.beats)
+        self.viewer_area.setCurrentWidget(self.workspace)
         view = self.recording_view if self.recording_view and self.recording_view.id == recording_id else None
         name = self._recording_title(view) if view else f"Recording #{recording_id}"
         text = (
@@ -894,7 +867,8 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self._selected_beat = None
         self._set_editor(None)
-        self.preview.clear_traces()
+        self.workspace.set_editor(None)
+        self.viewer_area.setCurrentWidget(self.empty_note)
         self.measurements.set_result(None, "No recording open.")
         self.measurements.set_findings([], False)
         self.recording_label.setText("No recording open")
@@ -923,15 +897,29 @@ class MainWindow(QMainWindow):
             self.beats.sort(key=lambda b: (b.sample, b.id))
         self.beatChanged.emit(view)
 
-    def curves(self) -> list[pg.PlotDataItem]:
-        """The preview's traces, one per lead of the record on screen."""
-        return self.preview.curves()
+    def _apply_to_viewer(self, prefs: ViewerPreferences) -> None:
+        """Follow the preferences on the viewer: paper speed and gain, layout, filters, screen calibration."""
+        self.viewer.set_paper(prefs.paper)
+        self.viewer.set_layout(Layout(prefs.layout))
+        self.viewer.set_filters_enabled(prefs.filters_on)
+        self.viewer.set_calibration(prefs.screen_calibration)
+
+    def _on_time_double_clicked(self, t_s: float) -> None:
+        """A double click on the ECG adds a beat there (cardiologists; undoable)."""
+        if self.recording is None or self.beat_editor is None:
+            return
+        self.add_beat(round(t_s * self.recording.fs), "N")
 
     # -- beat editing ---------------------------------------------------------------------------
 
     def select_beat(self, beat_id: int | None) -> None:
-        """Make ``beat_id`` the beat Edit → Relabel / Delete act on (connect the viewer's beatClicked here)."""
+        """Make ``beat_id`` the beat Edit → Relabel / Delete act on; it is selected in the viewer too."""
         self._selected_beat = beat_id
+        if beat_id is not None:
+            try:
+                self.viewer.select_beat(beat_id)
+            except KeyError:  # not among the beats drawn (e.g. the other annotation set)
+                pass
 
     def selected_beat_id(self) -> int | None:
         """The beat the edit actions act on: ``selected_beat_provider()`` if set, else :meth:`select_beat`'s."""
@@ -1197,7 +1185,6 @@ class MainWindow(QMainWindow):
         save_preferences(preferences)
         if theme_changed:
             apply_theme(preferences.theme)
-            self.preview.set_dark(preferences.theme == "dark")
         self._sync_view_actions()
         self.preferencesChanged.emit(preferences)
 

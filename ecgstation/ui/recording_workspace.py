@@ -39,7 +39,7 @@ class FamilyEditor(Protocol):
 
     beatChanged: Any  # Signal(object) carrying the new BeatView
 
-    def relabel_family(self, beats: Sequence[BeatView], label: str) -> None: ...
+    def relabel_family(self, beats: Sequence[BeatView], label: str) -> object: ...
 
 
 def choose_beats(beats: Sequence[BeatView]) -> list[BeatView]:

@@ -28,7 +28,6 @@ from ecgstation.ui.main_window import (
     choose_beats,
     format_duration,
     import_candidates,
-    lead_spacing_mv,
 )
 from ecgstation.ui.session import UNASSIGNED_TITLE, WorkstationSession, ensure_bundled_samples, open_workstation
 from ecgstation.ui.settings_dialog import (
@@ -118,13 +117,13 @@ def test_samples_are_added_once(sessions: dict[str, WorkstationSession], sample_
 def test_window_lists_the_samples_under_unassigned(make_window: WindowFactory) -> None:
     window = make_window(ADMIN)
     assert window.windowTitle().endswith(APP_TITLE)
-    assert [a.text().replace("&", "") for a in window.menuBar().actions()] == ["File", "Edit", "View", "Help"]
+    assert [a.text().replace("&", "") for a in window.menuBar().actions()] == ["File", "Edit", "View", "Measure", "Help"]
     assert window.patient_names()[0] == UNASSIGNED_TITLE and window.patient_ids()[0] == UNASSIGNED
     titles = [window.recording_list.item(r).text() for r in range(window.recording_list.count())]
     assert titles == SAMPLE_TITLES
     assert window.recording_list.currentRow() == 0  # the first sample is on screen at once
     assert window.recording is not None and window.recording.n_leads == 2
-    assert len(window.curves()) == 2
+    assert [p.lead_name for p in window.viewer.panels()] == list(window.recording.lead_names)
     assert window.user_label.text() == f"{ADMIN} · admin"
     assert "sqlite" in window.database_label.text()
 
@@ -691,14 +690,6 @@ def test_format_duration() -> None:
     assert format_duration(10.0) == "10.0 s"
     assert format_duration(1805.556) == "30 min 5.6 s"
     assert format_duration(86400.0) == "24:00:00"
-
-
-def test_lead_spacing_has_a_floor_and_ignores_nan() -> None:
-    flat = np.zeros((3, 100), dtype=np.float32)
-    assert lead_spacing_mv(flat) == 1.5
-    wide = np.tile(np.linspace(-2.0, 2.0, 1000, dtype=np.float32), (2, 1))
-    wide[0, :10] = np.nan
-    assert lead_spacing_mv(wide) == 4.5
 
 
 def test_import_candidates_map_wfdb_files_to_their_header(tmp_path: Path) -> None:
