@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 #: Records at least this long (s) get the Holter overview, templates and events.
 HOLTER_MIN_S = 120.0
+#: Smallest heights (px) of the overview (trend + lanes + minimap) and of the templates/events tabs.
+OVERVIEW_MIN_HEIGHT_PX = 260
+TABS_MIN_HEIGHT_PX = 160
 
 
 class FamilyEditor(Protocol):
@@ -82,6 +85,10 @@ class RecordingWorkspace(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 1)
+        split.setChildrenCollapsible(False)
+        self.overview.setMinimumHeight(OVERVIEW_MIN_HEIGHT_PX)
+        self.tabs.setMinimumHeight(TABS_MIN_HEIGHT_PX)
+        split.setSizes([280, 520, 220])
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(split)
