@@ -27,7 +27,9 @@ EVENT_COLOURS: dict[EventKind, tuple[int, int, int]] = {
 }
 
 #: Lanes of the event plot, top to bottom: ``"V"`` (V beats per trend bin), then one per event kind.
-LANES: tuple[str, ...] = ("V", *EVENT_KINDS)
+LANES: tuple[str, ...] = ("V", *EVENT_KINDS, "findings")
+#: Colour of the findings lane (findings of the recording that have a time span).
+FINDING_COLOUR = (20, 20, 20)
 
 _LANE_NAMES = {
     "V": "V beats",
@@ -38,6 +40,7 @@ _LANE_NAMES = {
     "af": "AF",
     "bradycardia": "Brady",
     "tachycardia": "Tachy",
+    "findings": "Findings",
 }
 
 #: Colour of V beats (RGB).
@@ -129,6 +132,9 @@ class HolterOverview(QWidget):
             mini = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brush=EVENT_COLOURS[kind], pen=None)
             self.minimap_bars[kind] = mini
             self.minimap_plot.addItem(mini)
+        self.finding_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brush=FINDING_COLOUR, pen=None)
+        self.event_plot.addItem(self.finding_bars)
+        self._finding_spans: list[tuple[float, float, str]] = []
         self.minimap_curve = pg.PlotDataItem(pen=pg.mkPen((60, 60, 60), width=1), connect="finite")
         self.minimap_plot.addItem(self.minimap_curve)
 
@@ -280,6 +286,20 @@ class HolterOverview(QWidget):
             self.minimap_bars[kind].setOpts(
                 x0=x0, x1=x1, y0=np.full(x0.size, -0.4 * self._minimap_top()), y1=np.full(x0.size, 0.0)
             )
+
+    def set_findings(self, spans: Sequence[tuple[float, float, str]]) -> None:
+        """Mark findings with a time span (start s, end s, text) on their own lane; the text is the tooltip."""
+        self._finding_spans = [(float(a), float(b), str(t)) for a, b, t in spans]
+        x0 = np.array([a for a, _b, _t in self._finding_spans], dtype=np.float64)
+        x1 = np.array([b for _a, b, _t in self._finding_spans], dtype=np.float64)
+        x1 = np.maximum(x1, x0 + max(self._duration_s, 1.0) * MIN_EVENT_WIDTH)
+        lane = _lane_y("findings")
+        self.finding_bars.setOpts(x0=x0, x1=x1, y0=np.full(x0.size, lane - 0.35), y1=np.full(x0.size, lane + 0.35))
+        self.finding_bars.setToolTip("\n".join(t for _a, _b, t in self._finding_spans) or None)
+
+    def finding_spans(self) -> list[tuple[float, float, str]]:
+        """The findings marked on the findings lane."""
+        return list(self._finding_spans)
 
     def _minimap_top(self) -> float:
         _x, y = self.minimap_curve.getData()

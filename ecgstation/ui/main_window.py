@@ -811,6 +811,7 @@ class MainWindow(QMainWindow):
         self.findings = list(loaded.findings)
         self.show_recording(loaded.recording, loaded.recording_id, choose_beats(loaded.beats))
         self.measurements.set_findings(self.findings, self.session.can(Permission.CONFIRM_FINDINGS))
+        self.workspace.set_findings(self.findings)
         self.findingsChanged.emit(list(self.findings))
         self.measurements.set_busy("Analysing…")
 
@@ -991,6 +992,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(err))
             return
         self.measurements.set_findings(self.findings, self.session.can(Permission.CONFIRM_FINDINGS))
+        self.workspace.set_findings(self.findings)
         self.findingsChanged.emit(list(self.findings))
 
     # -- import ---------------------------------------------------------------------------------

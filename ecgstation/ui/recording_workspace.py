@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 from ecgstation.core.beat_templates import BeatFamily, cluster_beats
 from ecgstation.core.events import Event, EventCriteria, detect_events, heart_rate_trend
 from ecgstation.core.recording import Recording
-from ecgstation.storage.views import BeatView
+from ecgstation.storage.views import BeatView, FindingView
 from ecgstation.ui.ecg_viewer import EcgViewer
 from ecgstation.ui.event_list import EventList
 from ecgstation.ui.holter_overview import HolterOverview
@@ -134,6 +134,15 @@ class RecordingWorkspace(QWidget):
             self._recompute(families=True)
         else:
             self._families, self._events = [], []
+
+    def set_findings(self, findings: Sequence[FindingView]) -> None:
+        """Mark the findings that have a time span on the overview's findings lane."""
+        spans = [
+            (f.start_s, f.end_s if f.end_s is not None else f.start_s, f"{f.label} ({f.status})")
+            for f in findings
+            if f.start_s is not None
+        ]
+        self.overview.set_findings(spans)
 
     def recording(self) -> Recording | None:
         """The recording on screen."""

@@ -117,3 +117,18 @@ def test_family_relabel_from_the_templates_is_stored(
         window.undo_action.trigger()
     with session.db.reader(session.actor) as store:
         assert "F" not in {b.label for b in store.beats.list(rec_id) if b.id in members}
+
+
+def test_findings_with_a_time_span_are_marked_on_the_trend(
+    qtbot: QtBot, window: MainWindow, sessions: dict[str, WorkstationSession], sample_ids: dict[str, int]
+) -> None:
+    session = sessions[CARDIO]
+    rec_id = sample_ids["208.hea"]
+    with session.db.session(session.actor) as store:
+        store.findings.add(code="VT", label="Ventricular run", source_kind="user", source_name="cardio",
+                           recording_id=rec_id, start_s=600.0, end_s=604.5)  # fmt: skip
+        store.findings.add(code="SR", label="Sinus rhythm", source_kind="user", source_name="cardio",
+                           recording_id=rec_id)  # fmt: skip
+    _open(qtbot, window, rec_id)
+    spans = window.workspace.overview.finding_spans()
+    assert spans == [(600.0, 604.5, "Ventricular run (proposed)")]
