@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -17,6 +18,8 @@ from ecgstation.ui.session import WorkstationSession
 __all__ = ["BeatEditor"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class _BeatCommand(QUndoCommand):
@@ -175,23 +178,9 @@ class BeatEditor(QObject):
 
     def _write_many(self, action: str, op: Callable[[Store], list[BeatView]]) -> bool:
         """Run a many-beat ``op`` in one transaction; emit each new view, or ``editFailed`` (then reload all)."""
-        with traced(action) as trace_id:
-            try:
-                with self._session.db.session(self._session.actor) as store:
-                    views = op(store)
-            except (EcgStationError, ValueError) as err:
-                log.info("%s refused: %s", action, err)
-                self.editFailed.emit(str(err))
-                if isinstance(err, ConcurrentEditError):
-                    self._reload_all()
-                return False
-            except Exception:  # a bug: logged with its trace id, a short message for the user
-                log.exception("internal error during %s", action)
-                self.editFailed.emit(
-                    f"The beats could not be changed because of an internal error (trace {trace_id}); "
-                    "the details are in the log."
-                )
-                return False
+        views = self._transaction(action, op, self._reload_all)
+        if views is None:
+            return False
         for view in views:
             self._beats[view.id] = view
             self.beatChanged.emit(view)
@@ -253,30 +242,35 @@ class BeatEditor(QObject):
 
     def _write_view(self, action: str, beat_id: int | None, op: Callable[[Store], BeatView]) -> BeatView | None:
         """Run ``op`` in one transaction; on success cache and emit the new view, else emit ``editFailed``."""
+        view = self._transaction(action, op, lambda: None if beat_id is None else self._reload(beat_id))
+        if view is None:
+            return None
+        self._beats[view.id] = view
+        self.beatChanged.emit(view)
+        return view
+
+    def _transaction(self, action: str, op: Callable[[Store], T], on_stale: Callable[[], None]) -> T | None:
+        """``op`` in one transaction as the session's user; None after telling why (``editFailed``).
+
+        A concurrent edit by another workstation also calls ``on_stale`` (to reload what changed).
+        """
         with traced(action) as trace_id:
             try:
                 with self._session.db.session(self._session.actor) as store:
-                    view = op(store)
-            except ConcurrentEditError as err:
-                log.info("%s refused: %s", action, err)
-                self.editFailed.emit(str(err))
-                if beat_id is not None:
-                    self._reload(beat_id)
-                return None
+                    return op(store)
             except (EcgStationError, ValueError) as err:
                 log.info("%s refused: %s", action, err)
                 self.editFailed.emit(str(err))
+                if isinstance(err, ConcurrentEditError):
+                    on_stale()
                 return None
             except Exception:  # a bug: logged with its trace id, a short message for the user
                 log.exception("internal error during %s", action)
                 self.editFailed.emit(
-                    f"The beat could not be changed because of an internal error (trace {trace_id}); "
+                    f"The beats could not be changed because of an internal error (trace {trace_id}); "
                     "the details are in the log."
                 )
                 return None
-        self._beats[view.id] = view
-        self.beatChanged.emit(view)
-        return view
 
     def _reload(self, beat_id: int) -> None:
         """Read beat ``beat_id`` again (after another workstation changed it) and emit it."""
