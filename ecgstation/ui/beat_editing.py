@@ -54,6 +54,8 @@ class BeatEditor(QObject):
     """
 
     beatChanged = Signal(object)
+    #: Many beats written in one transaction (a family relabel or its undo): the list of new views.
+    beatsChanged = Signal(list)
     editFailed = Signal(str)
 
     def __init__(
@@ -183,7 +185,7 @@ class BeatEditor(QObject):
             return False
         for view in views:
             self._beats[view.id] = view
-            self.beatChanged.emit(view)
+        self.beatsChanged.emit(list(views))
         return True
 
     def _reload_all(self) -> None:
@@ -194,10 +196,11 @@ class BeatEditor(QObject):
         except EcgStationError as err:
             log.warning("cannot reload the beats of recording #%d: %s", self.recording_id, err)
             return
-        for view in views:
-            if self._beats.get(view.id) != view:
-                self._beats[view.id] = view
-                self.beatChanged.emit(view)
+        changed = [v for v in views if self._beats.get(v.id) != v]
+        for view in changed:
+            self._beats[view.id] = view
+        if changed:
+            self.beatsChanged.emit(changed)
 
     def undo(self) -> None:
         """Undo the last edit (same as the undo stack's action)."""

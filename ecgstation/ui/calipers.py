@@ -57,10 +57,25 @@ class AmplitudeReading:
     delta_mv: float
 
 
-def format_time_reading(reading: TimeReading) -> str:
-    """``"NNN ms · NN bpm"`` (the bpm of an RR interval of that length)."""
+#: Readout units: "ms/mV", "ms/µV", or "mm" (paper millimetres at the current speed and gain).
+READOUT_UNITS = ("ms/mV", "ms/µV", "mm")
+
+
+def format_time_reading(reading: TimeReading, units: str = "ms/mV", paper: PaperSettings | None = None) -> str:
+    """``"NNN ms · NN bpm"`` (the bpm of an RR interval of that length); in "mm" units the paper length too."""
     bpm = "—" if not math.isfinite(reading.bpm) else f"{reading.bpm:.0f}"
+    if units == "mm" and paper is not None:
+        return f"{reading.interval_ms / 1000.0 * paper.speed_mm_s:.1f} mm ({reading.interval_ms:.0f} ms) · {bpm} bpm"
     return f"{reading.interval_ms:.0f} ms · {bpm} bpm"
+
+
+def format_amplitude(delta_mv: float, units: str = "ms/mV", paper: PaperSettings | None = None) -> str:
+    """An amplitude in the chosen units: ``"1.25 mV"``, ``"1250 µV"`` or ``"12.5 mm (1.25 mV)"``."""
+    if units == "ms/µV":
+        return f"{delta_mv * 1000.0:.0f} µV"
+    if units == "mm" and paper is not None:
+        return f"{delta_mv * paper.gain_mm_mv:.1f} mm ({delta_mv:.2f} mV)"
+    return f"{delta_mv:.2f} mV"
 
 
 def _default_panel() -> Panel:
@@ -79,6 +94,7 @@ class PageGeometry:
     panels: tuple[Panel, ...] = ()
     view_mm: tuple[float, float, float, float] = (0.0, 1.0, -1.0, 0.0)
     px_per_mm: float = 1.0
+    units: str = "ms/mV"
     _ref: Panel = field(default_factory=_default_panel, repr=False)
 
     def __post_init__(self) -> None:
@@ -209,7 +225,7 @@ class TimeCaliper(_Caliper):
 
     def text(self) -> str:
         """The readout as shown."""
-        return format_time_reading(self.reading())
+        return format_time_reading(self.reading(), self._geometry.units, self._geometry.paper)
 
     def march_positions_s(self) -> list[float]:
         """Times (s from the record start) of the dashed march-out lines on the page."""
@@ -323,8 +339,8 @@ class AmplitudeCaliper(_Caliper):
         return AmplitudeReading(self.lead_index, self._v1, self._v2, abs(self._v2 - self._v1))
 
     def text(self) -> str:
-        """The readout as shown (``"X.XX mV"``)."""
-        return f"{self.reading().delta_mv:.2f} mV"
+        """The readout as shown (``"X.XX mV"`` in the default units)."""
+        return format_amplitude(self.reading().delta_mv, self._geometry.units, self._geometry.paper)
 
     def set_levels(self, v1_mv: float, v2_mv: float) -> None:
         """Move both lines (mV) and emit :attr:`changed`."""

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from ecgstation.core.filters import lowpass, remove_baseline
 from ecgstation.core.recording import Recording
 from ecgstation.storage.views import BeatView
-from ecgstation.ui.calipers import AmplitudeCaliper, PageGeometry, TimeCaliper
+from ecgstation.ui.calipers import READOUT_UNITS, AmplitudeCaliper, PageGeometry, TimeCaliper
 from ecgstation.ui.paper_layout import (
     CAL_PULSE_MARGIN_MM,
     Layout,
@@ -268,6 +268,25 @@ class _BeatIndex:
         self.labels = labels
         self.by_id[beat.id] = beat
 
+    def update_many(self, beats: Sequence[BeatView]) -> None:
+        """Apply many changes at once: relabels in place (same sample), else one rebuild."""
+        moved = False
+        for beat in beats:
+            old = self.by_id.get(beat.id)
+            if old is None or beat.deleted or old.sample != beat.sample:
+                moved = True
+                break
+        if moved:
+            merged = dict(self.by_id)
+            for beat in beats:
+                merged[beat.id] = beat
+            self.replace(list(merged.values()))
+            return
+        for beat in beats:
+            i = self.position(self.by_id[beat.id])
+            self.labels[i] = beat.label
+            self.by_id[beat.id] = beat
+
     def at(self, i: int) -> BeatView:
         return self.by_id[int(self.ids[i])]
 
@@ -318,6 +337,7 @@ class EcgViewer(QWidget):
     ) -> None:
         super().__init__(parent)
         self._paper = paper if paper is not None else PaperSettings()
+        self._units = "ms/mV"
         self._layout = Layout(layout)
         self._auto_dpi = dpi is None
         self._dpi = DEFAULT_DPI if dpi is None else _validated_positive(dpi, "DPI")
@@ -423,6 +443,24 @@ class EcgViewer(QWidget):
         """Add or change one beat (``deleted`` removes it); the view and zoom stay exactly as they are."""
         self._beats.update(beat)
         if beat.deleted and self._selected_id == beat.id:
+            self._selected_id = None
+        self._draw_beats()
+
+    def set_units(self, units: str) -> None:
+        """Units of the caliper readouts: "ms/mV", "ms/µV" or "mm" (see calipers.READOUT_UNITS)."""
+        if units not in READOUT_UNITS:
+            raise ValueError(f"units must be one of {', '.join(READOUT_UNITS)}, not {units!r}")
+        self._units = units
+        self._redraw_page()
+
+    def units(self) -> str:
+        """Units of the caliper readouts."""
+        return self._units
+
+    def update_beats(self, beats: Sequence[BeatView]) -> None:
+        """Add or change many beats (a family relabel) with one redraw; the view and zoom stay as they are."""
+        self._beats.update_many(beats)
+        if self._selected_id is not None and self._selected_id not in self._beats.by_id:
             self._selected_id = None
         self._draw_beats()
 
@@ -722,7 +760,8 @@ class EcgViewer(QWidget):
 
     def _geometry(self) -> PageGeometry:
         return PageGeometry(
-            self._start_s, self._page_s, self._paper, tuple(self._panels), self._view_mm, self.px_per_mm()
+            self._start_s, self._page_s, self._paper, tuple(self._panels), self._view_mm, self.px_per_mm(),
+            self._units,
         )
 
     def _redraw_page(self) -> None:

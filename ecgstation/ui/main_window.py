@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
     recordingShown = Signal(int)
     analysisReady = Signal(object)
     beatChanged = Signal(object)
+    #: Many beats changed in one stored edit (a family relabel or its undo).
+    beatsChanged = Signal(list)
     zoomRequested = Signal(float)
     pageRequested = Signal(int)
     importFinished = Signal(list)
@@ -322,9 +324,11 @@ class MainWindow(QMainWindow):
 
         self._build_widgets()
         self._build_status_bar()
+        self._show_paper_settings()
         self._create_actions()
         self._create_menus()
         self._sync_view_actions()
+        self._enable_edit_actions()
 
         self.patient_list.currentItemChanged.connect(self._on_patient_changed)
         self.recording_list.currentItemChanged.connect(self._on_recording_changed)
@@ -374,7 +378,9 @@ class MainWindow(QMainWindow):
         #: The true-scale ECG viewer.
         self.viewer = self.workspace.viewer
         self.viewer.set_filters_enabled(prefs.filters_on)
+        self.viewer.set_units(prefs.units)
         self.viewer_area.addWidget(self.workspace)
+        self.workspace.summaryFailed.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.selected_beat_provider = self.viewer.selected_beat
         self.viewer.timeDoubleClicked.connect(self._on_time_double_clicked)
         self.preferencesChanged.connect(self._apply_to_viewer)
@@ -392,6 +398,7 @@ class MainWindow(QMainWindow):
 
         self.measurements = MeasurementsPanel(self)
         self.measurements.reviewRequested.connect(self.review_finding)
+        self.measurements.findingActivated.connect(self._open_finding)
         self.measurements_dock = QDockWidget("Measurements and findings", self)
         self.measurements_dock.setObjectName("measurementsDock")
         self.measurements_dock.setWidget(self.measurements)
@@ -422,7 +429,10 @@ class MainWindow(QMainWindow):
         self.database_label.setObjectName("databaseLabel")
         self.recording_label = QLabel("No recording open", self)
         self.recording_label.setObjectName("recordingLabel")
+        self.paper_label = QLabel("", self)
+        self.paper_label.setObjectName("paperLabel")
         bar = self.statusBar()
+        bar.addPermanentWidget(self.paper_label)
         bar.addPermanentWidget(self.recording_label)
         bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.database_label)
@@ -498,7 +508,8 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             self.gain_group.addAction(action)
             self.gain_actions[float(gain)] = action
-        self.filters_action = self._action("Display &filters", self._on_filters_toggled, "Ctrl+F", "filtersAction")
+        self.filters_action = self._action("Display &filters (0.5–40 Hz)", self._on_filters_toggled, "Ctrl+F",
+                                           "filtersAction")
         self.filters_action.setCheckable(True)
         self.zoom_in_action = self._action("Zoom &in", lambda: self.zoomRequested.emit(2.0),
                                            QKeySequence(std.ZoomIn), "zoomInAction")  # fmt: skip
@@ -884,9 +895,17 @@ class MainWindow(QMainWindow):
         self.beat_editor = editor
         if editor is not None:
             editor.beatChanged.connect(self._on_beat_changed)
+            editor.beatsChanged.connect(self._on_beats_changed)
             editor.editFailed.connect(self.show_error)
             self.undo_group.addStack(editor.undo_stack)
             self.undo_group.setActiveStack(editor.undo_stack)
+
+    def _on_beats_changed(self, views: list[BeatView]) -> None:
+        merged = {b.id: b for b in self.beats}
+        for view in views:
+            merged[view.id] = view
+        self.beats = sorted(merged.values(), key=lambda b: (b.sample, b.id))
+        self.beatsChanged.emit(list(views))
 
     def _on_beat_changed(self, view: BeatView) -> None:
         for index, beat in enumerate(self.beats):
@@ -904,10 +923,34 @@ class MainWindow(QMainWindow):
         self.viewer.set_layout(Layout(prefs.layout))
         self.viewer.set_filters_enabled(prefs.filters_on)
         self.viewer.set_calibration(prefs.screen_calibration)
+        self.viewer.set_units(prefs.units)
+        self._show_paper_settings()
+
+    def _enable_edit_actions(self) -> None:
+        """Beat edits only for roles that may make them (the actions say why in their tooltip otherwise)."""
+        can = self.session.can(Permission.EDIT_BEATS)
+        for action in (*self.relabel_actions.values(), self.delete_beat_action):
+            action.setEnabled(can)
+            if not can:
+                action.setToolTip(f"{self.session.actor.role.value.capitalize()}s cannot edit beats.")
+        self.workspace.templates.setEnabled(True)
+
+    def _show_paper_settings(self) -> None:
+        """The paper settings in the status bar, as on a printed strip."""
+        prefs = self.preferences
+        filters = "filters 0.5–40 Hz" if prefs.filters_on else "no filters"
+        self.paper_label.setText(f"{prefs.paper_speed_mm_s:g} mm/s · {prefs.gain_mm_mv:g} mm/mV · {filters}")
+
+    def _open_finding(self, finding: FindingView) -> None:
+        """Show the strip of a finding that has a time span (double-click in the findings list)."""
+        if finding.start_s is None or self.recording is None:
+            self.statusBar().showMessage("This finding has no time in the recording.", 4000)
+            return
+        self.viewer.scroll_to(max(0.0, finding.start_s - 1.0))
 
     def _on_time_double_clicked(self, t_s: float) -> None:
         """A double click on the ECG adds a beat there (cardiologists; undoable)."""
-        if self.recording is None or self.beat_editor is None:
+        if self.recording is None or self.beat_editor is None or not self.beat_editor.can_edit:
             return
         self.add_beat(round(t_s * self.recording.fs), "N")
 

@@ -115,7 +115,8 @@ class Panel:
 def px_per_mm(dpi: float, calibration: float = 1.0) -> float:
     """Screen pixels per paper millimetre for a screen of ``dpi`` dots per inch.
 
-    ``calibration`` corrects screens that report a wrong DPI (measured length / shown length).
+    ``calibration`` corrects screens that report a wrong DPI: shown length / measured length (a grid
+    whose 100 mm measure 90 mm on the ruler needs 100/90 = 1.11).
     """
     if not (dpi > 0 and calibration > 0):
         raise ValueError(f"DPI {dpi} and calibration {calibration} must be positive")

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ecgstation.core.beat_templates import BeatFamily, cluster_beats
+from ecgstation.core.errors import EcgStationError
 from ecgstation.core.events import Event, EventCriteria, detect_events, heart_rate_trend
 from ecgstation.core.recording import Recording
 from ecgstation.storage.views import BeatView, FindingView
@@ -41,6 +42,7 @@ class FamilyEditor(Protocol):
     """What the workspace needs from a beat editor: relabel many beats, and tell when a beat changed."""
 
     beatChanged: Any  # Signal(object) carrying the new BeatView
+    beatsChanged: Any  # Signal(list) carrying many new BeatViews (one transaction)
 
     def relabel_family(self, beats: Sequence[BeatView], label: str) -> object: ...
 
@@ -53,7 +55,13 @@ def choose_beats(beats: Sequence[BeatView]) -> list[BeatView]:
     live = [b for b in beats if not b.deleted]
     kinds = {b.author_kind for b in live}
     main = "file" if "file" in kinds else "algorithm"
-    return sorted((b for b in live if b.author_kind in (main, "user")), key=lambda b: (b.sample, b.id))
+    chosen = sorted((b for b in live if b.author_kind in (main, "user")), key=lambda b: (b.sample, b.id))
+    # One beat per sample (older databases may hold a user beat on top of another one): the first stays.
+    out: list[BeatView] = []
+    for b in chosen:
+        if not out or b.sample != out[-1].sample:
+            out.append(b)
+    return out
 
 
 class RecordingWorkspace(QWidget):
@@ -63,6 +71,8 @@ class RecordingWorkspace(QWidget):
     """
 
     familiesChanged = Signal(int)
+    #: The overview, templates or events could not be computed: the message says why.
+    summaryFailed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, paper: PaperSettings | None = None,
                  layout: Layout = Layout.TWELVE_BY_ONE, dpi: float | None = None,
@@ -116,11 +126,13 @@ class RecordingWorkspace(QWidget):
         if self._editor is not None:
             try:
                 self._editor.beatChanged.disconnect(self._on_beat_changed)
+                self._editor.beatsChanged.disconnect(self._on_beats_changed)
             except (RuntimeError, TypeError):
                 pass
         self._editor = editor
         if editor is not None:
             editor.beatChanged.connect(self._on_beat_changed)
+            editor.beatsChanged.connect(self._on_beats_changed)
 
     def set_recording(self, recording: Recording, beats: Sequence[BeatView] = ()) -> None:
         """Show ``recording`` from its start with ``beats`` (see :func:`choose_beats`)."""
@@ -175,6 +187,16 @@ class RecordingWorkspace(QWidget):
         if rec is None:
             return
         r_peaks, labels = self._arrays()
+        try:
+            self._summaries(rec, r_peaks, labels, families)
+        except EcgStationError as err:  # the viewer stays usable; the summaries say why they are missing
+            log.warning("Holter summaries of %s not computed: %s", rec.source_path or "the recording", err)
+            self.events.set_events([])
+            self.templates.set_families([], rec.fs, rec.lead_names)
+            self._families, self._events = [], []
+            self.summaryFailed.emit(str(err))
+
+    def _summaries(self, rec: Recording, r_peaks: np.ndarray, labels: list[str], families: bool) -> None:
         trend = heart_rate_trend(r_peaks, rec.fs, rec.n_samples, bin_s=60.0 if rec.duration_s > 1800 else 10.0)
         self._events = detect_events(r_peaks, labels, rec.fs, rec.n_samples, self.events.criteria())
         self.overview.set_data(rec.duration_s, trend, r_peaks / rec.fs, labels, self._events)
@@ -234,6 +256,26 @@ class RecordingWorkspace(QWidget):
         else:
             self._beats[i] = beat
         self.viewer.update_beat(beat)
+        if self._recording is not None and self._recording.duration_s >= HOLTER_MIN_S:
+            self._schedule_summary()
+
+    def _on_beats_changed(self, beats: list[BeatView]) -> None:
+        """Many stored edits (one transaction): one pass over the beats, one redraw, one summary."""
+        index = {b.id: i for i, b in enumerate(self._beats)}
+        for beat in beats:
+            i = index.get(beat.id)
+            if i is None or beat.deleted or self._beats[i].sample != beat.sample:
+                self._structure_changed = True
+                break
+        if self._structure_changed:
+            merged = {b.id: b for b in self._beats}
+            for beat in beats:
+                merged[beat.id] = beat
+            self._beats = choose_beats(list(merged.values()))
+        else:
+            for beat in beats:
+                self._beats[index[beat.id]] = beat
+        self.viewer.update_beats(beats)
         if self._recording is not None and self._recording.duration_s >= HOLTER_MIN_S:
             self._schedule_summary()
 

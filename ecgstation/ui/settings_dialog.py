@@ -61,7 +61,7 @@ UNIT_CHOICES: dict[str, str] = {
 MAINS_CHOICES_HZ = (50.0, 60.0)
 #: Colour themes of the window.
 THEMES = ("light", "dark")
-#: Allowed screen calibration factors (measured length / shown length).
+#: Allowed screen calibration factors (shown length / measured length: > 1 enlarges the paper).
 CALIBRATION_RANGE = (0.5, 2.0)
 #: How many files File → Recent files remembers.
 RECENT_FILES_MAX = 10
@@ -86,7 +86,7 @@ class ViewerPreferences:
     ``units``: a key of :data:`UNIT_CHOICES`; ``paper_speed_mm_s`` in mm/s (12.5, 25, 50);
     ``gain_mm_mv`` in mm/mV (5, 10, 20); ``mains_hz`` the local mains frequency in Hz (50, 60);
     ``theme`` "light" or "dark"; ``screen_calibration`` corrects a screen that reports a wrong
-    DPI (measured length / shown length, 0.5..2.0); ``filters_on`` the display filters;
+    DPI (shown length / measured length, 0.5..2.0: a grid measured too small needs > 1); ``filters_on`` the display filters;
     ``layout`` a :class:`Layout` value.
     """
 
@@ -96,7 +96,7 @@ class ViewerPreferences:
     mains_hz: float = 50.0
     theme: str = "light"
     screen_calibration: float = 1.0
-    filters_on: bool = True
+    filters_on: bool = False
     layout: str = Layout.TWELVE_BY_ONE.value
 
     def __post_init__(self) -> None:
@@ -322,9 +322,10 @@ class SettingsDialog(QDialog):
         self.calibration_spin.setSingleStep(0.01)
         self.calibration_spin.setValue(prefs.screen_calibration)
         self.calibration_spin.setToolTip(
-            "Measure 10 cm of the grid on the screen with a ruler; enter measured / shown length."
+            "Measure 100 mm of the grid on the screen with a ruler and enter 100 / measured mm "
+            "(e.g. 100 mm measured as 90 mm: 1.11); the grid then grows to true size."
         )
-        self.filters_check = QCheckBox("Display filters on (baseline and mains)", self)
+        self.filters_check = QCheckBox("Display filters: 0.5–40 Hz, zero-phase (off: the signal as recorded)", self)
         self.filters_check.setObjectName("filtersCheck")
         self.filters_check.setChecked(prefs.filters_on)
 

@@ -96,17 +96,21 @@ def test_delete_and_restore(qtbot: QtBot, sessions: dict[str, WorkstationSession
 def test_add_undo_redo_keeps_one_beat(qtbot: QtBot, sessions: dict[str, WorkstationSession], rec_100: int) -> None:
     cardio = sessions[CARDIO]
     editor, _beat = _editor(cardio, rec_100)
+    with cardio.db.reader(cardio.actor) as store:
+        stored = sorted({b.sample for b in store.beats.list(rec_100, 10_000, 20_000)})
+    gaps = [(b - a, (a + b) // 2) for a, b in zip(stored, stored[1:], strict=False)]
+    spot = max(gaps)[1]  # the middle of the widest gap: no beat within 150 ms
     with qtbot.waitSignal(editor.beatChanged) as changed:
-        added = editor.add(12345, "S")
+        added = editor.add(spot, "S")
     assert added is not None and changed.args[0] == added
-    assert (added.sample, added.label, added.original_label) == (12345, "S", "S")
+    assert (added.sample, added.label, added.original_label) == (spot, "S", "S")
     assert (added.author_kind, added.author_name, added.updated_by) == ("user", CARDIO, CARDIO)
     editor.undo()
     assert _stored(cardio, rec_100, added.id).deleted
     editor.redo()
     assert not _stored(cardio, rec_100, added.id).deleted
     with cardio.db.reader(cardio.actor) as store:
-        assert [b.id for b in store.beats.list(rec_100, 12345, 12346)] == [added.id]
+        assert [b.id for b in store.beats.list(rec_100, spot, spot + 1)] == [added.id]
     assert [h[0] for h in _history(cardio, added.id)] == ["add", "delete", "restore"]
 
 

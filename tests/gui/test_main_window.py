@@ -449,7 +449,8 @@ def test_view_menu_shortcuts_change_the_preferences(qtbot: QtBot, make_window: W
     assert changed.args[0].layout == "6x2" and window.preferences.layout == "6x2"
     with qtbot.waitSignal(window.preferencesChanged) as changed:
         window.filters_action.trigger()
-    assert changed.args[0].filters_on is False
+    assert changed.args[0].filters_on is True  # off by default: the signal as recorded
+    assert window.viewer.filters_enabled() and "filters 0.5–40 Hz" in window.paper_label.text()
     with qtbot.waitSignal(window.preferencesChanged) as changed:
         window.speed_actions[12.5].trigger()
     assert changed.args[0].paper_speed_mm_s == 12.5
@@ -461,7 +462,7 @@ def test_view_menu_shortcuts_change_the_preferences(qtbot: QtBot, make_window: W
         window.previous_page_action.trigger()
     assert page.args == [-1]
     shortcuts = dict(window.shortcut_list())
-    assert shortcuts["Display filters"] == "Ctrl+F" and "Relabel beat as V (Ventricular ectopic)" in shortcuts
+    assert shortcuts["Display filters (0.5–40 Hz)"] == "Ctrl+F" and "Relabel beat as V (Ventricular ectopic)" in shortcuts
 
 
 # -- measurements and findings --------------------------------------------------------------

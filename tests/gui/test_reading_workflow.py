@@ -108,12 +108,14 @@ def test_family_relabel_from_the_templates_is_stored(
     families = window.workspace.families()
     family = min((f for f in families if not f.is_other), key=lambda f: f.count)
     members = {window.workspace.beats()[int(i)].id for i in family.beat_indices}
-    with qtbot.waitSignal(window.beatChanged, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.beatsChanged, timeout=TIMEOUT_MS) as changed:
         window.workspace.templates.relabelRequested.emit(family.family_id, "F")
+    assert {b.id for b in changed.args[0]} == members
     with session.db.reader(session.actor) as store:
         stored = {b.id: b.label for b in store.beats.list(rec_id) if b.id in members}
     assert len(stored) == len(members) and set(stored.values()) == {"F"}
-    with qtbot.waitSignal(window.beatChanged, timeout=TIMEOUT_MS):
+    assert {b.id: b.label for b in window.viewer.beats() if b.id in members} == stored
+    with qtbot.waitSignal(window.beatsChanged, timeout=TIMEOUT_MS):
         window.undo_action.trigger()
     with session.db.reader(session.actor) as store:
         assert "F" not in {b.label for b in store.beats.list(rec_id) if b.id in members}
@@ -132,3 +134,53 @@ def test_findings_with_a_time_span_are_marked_on_the_trend(
     _open(qtbot, window, rec_id)
     spans = window.workspace.overview.finding_spans()
     assert spans == [(600.0, 604.5, "Ventricular run (proposed)")]
+
+
+def test_a_second_beat_on_the_same_spot_is_refused_and_the_record_still_opens(
+    qtbot: QtBot, window: MainWindow, sessions: dict[str, WorkstationSession], sample_ids: dict[str, int]
+) -> None:
+    rec_id = sample_ids["100.hea"]
+    _open(qtbot, window, rec_id)
+    shown = window.viewer.beats()
+    t_s = (shown[20].sample + shown[21].sample) / 2 / window.recording.fs  # between two beats: room for one
+    with qtbot.waitSignal(window.beatChanged, timeout=TIMEOUT_MS) as added:
+        window.viewer.timeDoubleClicked.emit(t_s)
+    assert added.args[0].author_kind == "user" and added.args[0].label == "N"
+    window.viewer.timeDoubleClicked.emit(t_s + 0.01)  # 10 ms later: refused with a message
+    assert window.error_box.isVisible() and "already at" in window.error_box.text()
+    window.error_box.close()
+    with sessions[CARDIO].db.reader(sessions[CARDIO].actor) as store:
+        near = [b for b in store.beats.list(rec_id, round((t_s - 0.2) * 360), round((t_s + 0.2) * 360))
+                if b.author_kind == "user"]  # fmt: skip
+    assert len(near) == 1
+    _open(qtbot, window, rec_id)  # opens again, with the added beat
+    assert any(b.id == added.args[0].id for b in window.viewer.beats())
+
+
+def test_units_setting_changes_the_caliper_readouts(
+    qtbot: QtBot, window: MainWindow, sample_ids: dict[str, int]
+) -> None:
+    _open(qtbot, window, sample_ids["100.hea"])
+    viewer = window.viewer
+    amp = viewer.add_amplitude_caliper(0, viewer.start_s() + 1.0, 0.0, 1.25)
+    timer = viewer.add_time_caliper(viewer.start_s() + 1.0, viewer.start_s() + 1.8)
+    assert amp.text() == "1.25 mV" and timer.text() == "800 ms · 75 bpm"
+    window.set_preferences(window.preferences.with_changes(units="ms/µV"))
+    assert amp.text() == "1250 µV"
+    window.set_preferences(window.preferences.with_changes(units="mm"))
+    assert amp.text() == "12.5 mm (1.25 mV)" and timer.text() == "20.0 mm (800 ms) · 75 bpm"
+
+
+def test_students_cannot_reach_beat_edits(
+    qtbot: QtBot, sessions: dict[str, WorkstationSession], sample_ids: dict[str, int]
+) -> None:
+    win = MainWindow(sessions["student"])
+    qtbot.addWidget(win)
+    win.show()
+    assert not any(a.isEnabled() for a in win.relabel_actions.values())
+    assert not win.delete_beat_action.isEnabled()
+    _open(qtbot, win, sample_ids["100.hea"])
+    shown = win.viewer.beats()
+    win.viewer.timeDoubleClicked.emit((shown[5].sample + shown[6].sample) / 2 / win.recording.fs)
+    assert not win.error_box.isVisible() and len(win.viewer.beats()) == len(shown)
+    win.close()

@@ -28,6 +28,7 @@ class _Editor(QObject):
     """Stores relabels in memory the way BeatEditor does, and reports each changed beat."""
 
     beatChanged = Signal(object)
+    beatsChanged = Signal(list)
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,11 +37,11 @@ class _Editor(QObject):
     def relabel_family(self, beats: Sequence[BeatView], label: str) -> None:
         self.calls.append(([b.id for b in beats], label))
         now = datetime.now(UTC)
-        for b in beats:
-            self.beatChanged.emit(
-                BeatView(b.id, b.recording_id, b.sample, label, b.original_label, b.author_kind, b.author_name,
-                         False, "cardio", now, b.version + 1)
-            )  # fmt: skip
+        self.beatsChanged.emit([
+            BeatView(b.id, b.recording_id, b.sample, label, b.original_label, b.author_kind, b.author_name,
+                     False, "cardio", now, b.version + 1)
+            for b in beats
+        ])  # fmt: skip
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from ecgstation.storage.access import Permission, require
 from ecgstation.storage.column_types import utcnow
-from ecgstation.storage.errors import ConcurrentEditError, NotFoundError
+from ecgstation.storage.errors import ConcurrentEditError, ConflictError, NotFoundError
 from ecgstation.storage.orm import BeatAnnotationRow, BeatEditRow, RecordingRow, UserRow
 from ecgstation.storage.repos.base import Repository
 from ecgstation.storage.views import BeatEditView, BeatView
@@ -17,6 +17,8 @@ from ecgstation.storage.views import BeatEditView, BeatView
 __all__ = ["BeatRepository"]
 
 _MAX_LABEL = 8
+#: A beat added closer than this (s) to a stored beat is refused (no two QRS complexes within 150 ms).
+MIN_BEAT_DISTANCE_S = 0.15
 
 
 def _check_label(label: str) -> str:
@@ -185,6 +187,21 @@ class BeatRepository(Repository):
         rec = self._get(RecordingRow, recording_id, "Recording")
         if not 0 <= sample < rec.n_samples:
             raise ValueError(f"sample {sample} is outside recording #{recording_id} (0..{rec.n_samples - 1})")
+        # Two beats closer than a refractory period cannot both be QRS complexes.
+        near = max(1, round(MIN_BEAT_DISTANCE_S * rec.fs))
+        clash = self.session.scalar(
+            select(BeatAnnotationRow).where(
+                BeatAnnotationRow.recording_id == recording_id,
+                BeatAnnotationRow.deleted.is_(False),
+                BeatAnnotationRow.sample > sample - near,
+                BeatAnnotationRow.sample < sample + near,
+            )
+        )
+        if clash is not None:
+            raise ConflictError(
+                f"A beat ({clash.label}) is already at {clash.sample / rec.fs:.2f} s, within "
+                f"{MIN_BEAT_DISTANCE_S * 1000:.0f} ms of {sample / rec.fs:.2f} s; select it to relabel it instead."
+            )
         now = utcnow()
         row = BeatAnnotationRow(
             recording_id=recording_id, sample=int(sample), label=label, original_label=label,
