@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -98,7 +100,7 @@ def test_add_undo_redo_keeps_one_beat(qtbot: QtBot, sessions: dict[str, Workstat
     editor, _beat = _editor(cardio, rec_100)
     with cardio.db.reader(cardio.actor) as store:
         stored = sorted({b.sample for b in store.beats.list(rec_100, 10_000, 20_000)})
-    gaps = [(b - a, (a + b) // 2) for a, b in zip(stored, stored[1:], strict=False)]
+    gaps = [(b - a, (a + b) // 2) for a, b in itertools.pairwise(stored)]
     spot = max(gaps)[1]  # the middle of the widest gap: no beat within 150 ms
     with qtbot.waitSignal(editor.beatChanged) as changed:
         added = editor.add(spot, "S")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -567,7 +568,9 @@ def test_beat_annotations_and_their_history(db: Database, actors: dict[str, Acto
     with db.session(cardio) as s:
         again = s.beats.relabel(target.id, "A", expected_version=2)
         assert (again.label, again.original_label, again.version) == ("A", target.label, 3)
-        added = s.beats.add(rec_id, 36001, "F")
+        samples = sorted(b.sample for b in s.beats.list(rec_id))
+        spot = max((b - a, (a + b) // 2) for a, b in itertools.pairwise(samples) if lo <= a < hi)[1]
+        added = s.beats.add(rec_id, spot, "F")  # the middle of the widest gap: > 150 ms from any beat
         assert (added.author_kind, added.author_name, added.label, added.original_label) == ("user", "cardio", "F", "F")
         with pytest.raises(ValueError, match="outside"):
             s.beats.add(rec_id, 650000, "N")
@@ -591,7 +594,7 @@ def test_beat_annotations_and_their_history(db: Database, actors: dict[str, Acto
         loaded = s.recordings.load(rec_id)
     assert len(loaded.annotations) == len(ann) + 1
     labels = dict(zip(loaded.annotations.samples.tolist(), loaded.annotations.labels, strict=True))
-    assert labels[36001] == "F" and labels[target.sample] == "A"
+    assert labels[spot] == "F" and labels[target.sample] == "A"
 
 
 # --- findings -------------------------------------------------------------------------------------------------
@@ -873,3 +876,19 @@ def test_relabel_a_whole_family_at_once(db: Database, actors: dict[str, Actor]) 
         assert [b.label for b in s.beats.list(rec_id)] == labels
     with pytest.raises(PermissionDeniedError), db.session(actors["nurse"]) as s:
         s.beats.relabel_many([(beats[1].id, beats[1].version)], "V")
+
+
+def test_a_beat_cannot_be_added_on_top_of_another(db: Database, actors: dict[str, Actor]) -> None:
+    """Two QRS complexes cannot lie within 150 ms: a second beat there is refused, saying where the first is."""
+    rec = make_recording(np.zeros((1, 2500)), fs=250.0)
+    rec_id = store(db, actors["nurse"], rec, "refractory.hea")
+    with db.session(actors["nurse"]) as s:
+        s.beats.add_many(rec_id, [1000], ["N"], "algorithm", "ecgstation")
+    with pytest.raises(ConflictError, match=r"already at 4\.00 s"), db.session(actors["cardio"]) as s:
+        s.beats.add(rec_id, 1030, "V")  # 120 ms later
+    with db.session(actors["cardio"]) as s:
+        added = s.beats.add(rec_id, 1040, "V")  # 160 ms later: a beat can be there
+        assert added.version == 1 and added.author_kind == "user"
+        s.beats.delete(added.id, added.version)
+    with db.session(actors["cardio"]) as s:  # a deleted beat does not block the spot
+        assert s.beats.add(rec_id, 1045, "V").sample == 1045
