@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: Records at least this long (s) get the Holter overview, templates and events.
 HOLTER_MIN_S = 120.0
+#: Labels of beats no classifier has named (the detector's "Q").
+UNCLASSIFIED_LABELS = frozenset({"Q", "?"})
+#: Events that need no beat classes (found from the RR intervals alone).
+RATE_ONLY_EVENTS = frozenset({"pause", "bradycardia", "tachycardia"})
 #: Smallest heights (px) of the overview (trend + lanes + minimap) and of the templates/events tabs.
 OVERVIEW_MIN_HEIGHT_PX = 260
 TABS_MIN_HEIGHT_PX = 160
@@ -198,7 +202,14 @@ class RecordingWorkspace(QWidget):
 
     def _summaries(self, rec: Recording, r_peaks: np.ndarray, labels: list[str], families: bool) -> None:
         trend = heart_rate_trend(r_peaks, rec.fs, rec.n_samples, bin_s=60.0 if rec.duration_s > 1800 else 10.0)
-        self._events = detect_events(r_peaks, labels, rec.fs, rec.n_samples, self.events.criteria())
+        events = detect_events(r_peaks, labels, rec.fs, rec.n_samples, self.events.criteria())
+        unclassified = bool(labels) and set(labels) <= UNCLASSIFIED_LABELS
+        if unclassified:
+            # Without beat classes, ectopic beats look like irregular normal beats: the ectopy rules
+            # find nothing and the AF screen raises false alarms. Keep what needs no classes.
+            events = [e for e in events if e.kind in RATE_ONLY_EVENTS]
+        self._events = events
+        self.tabs.setTabText(1, "Events (beats unclassified: pauses and rate only)" if unclassified else "Events")
         self.overview.set_data(rec.duration_s, trend, r_peaks / rec.fs, labels, self._events)
         self.overview.set_view_window(self.viewer.start_s(), self.viewer.page_s())
         self.events.set_events(self._events)
@@ -237,6 +248,11 @@ class RecordingWorkspace(QWidget):
     def _relabel_family(self, family_id: int, label: str) -> None:
         family = next((f for f in self._families if f.family_id == family_id), None)
         if family is None or self._editor is None:
+            return
+        if family.is_other:
+            self.summaryFailed.emit(
+                "The 'other' family mixes beats that fit no template; relabel its beats one by one."
+            )
             return
         members = [self._beats[int(i)] for i in family.beat_indices if int(i) < len(self._beats)]
         self._editor.relabel_family(members, label)

@@ -119,3 +119,27 @@ def test_short_record_hides_the_holter_panels(qtbot, samples_dir: Path) -> None:
     ws.set_recording(rec, _beats(np.arange(100, 5000, 400).tolist(), ["N"] * 13, "algorithm"))
     assert not ws.overview.isVisibleTo(ws) and not ws.tabs.isVisibleTo(ws)
     assert ws.families() == [] and len(ws.viewer.beats()) == 13
+
+
+def test_unclassified_beats_give_rate_events_only(qtbot, samples_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """All-"Q" beats (no classifier yet): no ectopy or AF events, and the tab says why."""
+    rec = read_recording(samples_dir / "208.hea")
+    keep = [i for i, lab in enumerate(rec.annotations.labels) if lab in "NVFSQ"]
+    beats = _beats(rec.annotations.samples[keep].tolist(), ["Q"] * len(keep), "algorithm")
+    ws = RecordingWorkspace(dpi=96.0)
+    qtbot.addWidget(ws)
+    ws.set_recording(rec, beats)
+    assert {e.kind for e in ws.event_list()} <= {"pause", "bradycardia", "tachycardia"}
+    assert "unclassified" in ws.tabs.tabText(1)
+
+
+def test_the_other_family_is_not_relabelled_at_once(workspace, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ws = workspace[0]
+    editor = _Editor()
+    ws.set_editor(editor)
+    other = next((f for f in ws.families() if f.is_other), None)
+    if other is None:
+        pytest.skip("record 208 gave no 'other' family with these settings")
+    with qtbot.waitSignal(ws.summaryFailed) as failed:
+        ws.templates.relabelRequested.emit(other.family_id, "V")
+    assert "one by one" in failed.args[0] and editor.calls == []
