@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ecgstation.core.beat_templates import BeatFamily, cluster_beats
@@ -40,6 +40,38 @@ RATE_ONLY_EVENTS = frozenset({"pause", "bradycardia", "tachycardia"})
 #: Smallest heights (px) of the overview (trend + lanes + minimap) and of the templates/events tabs.
 OVERVIEW_MIN_HEIGHT_PX = 260
 TABS_MIN_HEIGHT_PX = 160
+
+
+#: Above this many beats, beat templates are computed on the thread pool (the window stays responsive).
+BACKGROUND_CLUSTERING_BEATS = 20_000
+
+
+class _ClusterSignals(QObject):
+    done = Signal(int, list)
+    failed = Signal(int, str)
+
+
+class _ClusterJob(QRunnable):
+    """cluster_beats off the GUI thread; the result comes back through queued signals with its token."""
+
+    def __init__(self, token: int, rec: Recording, r_peaks: np.ndarray, labels: list[str],
+                 signals: _ClusterSignals) -> None:  # fmt: skip
+        super().__init__()
+        self._args = (token, rec, r_peaks, labels)
+        self._signals = signals
+
+    def run(self) -> None:
+        token, rec, r_peaks, labels = self._args
+        try:
+            families = cluster_beats(rec.signals, rec.fs, r_peaks, labels)
+        except EcgStationError as err:
+            self._signals.failed.emit(token, str(err))
+            return
+        except Exception:  # a bug: logged; the viewer goes on without templates
+            log.exception("beat templates failed")
+            self._signals.failed.emit(token, "The beat templates could not be computed (internal error; see the log).")
+            return
+        self._signals.done.emit(token, families)
 
 
 class FamilyEditor(Protocol):
@@ -114,6 +146,10 @@ class RecordingWorkspace(QWidget):
         self._editor: FamilyEditor | None = None
         self._summary_pending = False
         self._structure_changed = False
+        self._cluster_token = 0
+        self._cluster_signals = _ClusterSignals(self)
+        self._cluster_signals.done.connect(self._on_clustered)
+        self._cluster_signals.failed.connect(self._on_cluster_failed)
 
         self.overview.jumpRequested.connect(self._jump)
         self.viewer.viewChanged.connect(self.overview.set_view_window)
@@ -213,12 +249,33 @@ class RecordingWorkspace(QWidget):
         self.overview.set_data(rec.duration_s, trend, r_peaks / rec.fs, labels, self._events)
         self.overview.set_view_window(self.viewer.start_s(), self.viewer.page_s())
         self.events.set_events(self._events)
+        if families and r_peaks.size > BACKGROUND_CLUSTERING_BEATS:
+            # Clustering 100,000 beats takes seconds: done on the thread pool, shown when ready.
+            self._cluster_token += 1
+            token = self._cluster_token
+            self._families = []
+            self.templates.set_families([], rec.fs, rec.lead_names)
+            job = _ClusterJob(token, rec, r_peaks, labels, self._cluster_signals)
+            QThreadPool.globalInstance().start(job)
+            return
         if families:
+            self._cluster_token += 1  # any clustering still running is out of date
             self._families = cluster_beats(rec.signals, rec.fs, r_peaks, labels) if r_peaks.size else []
         else:
             self._families = [self._relabelled(f) for f in self._families]
         self.templates.set_families(self._families, rec.fs, rec.lead_names)
         self.familiesChanged.emit(len(self._families))
+
+    def _on_clustered(self, token: int, families: list[BeatFamily]) -> None:
+        if token != self._cluster_token or self._recording is None:
+            return
+        self._families = families
+        self.templates.set_families(families, self._recording.fs, self._recording.lead_names)
+        self.familiesChanged.emit(len(families))
+
+    def _on_cluster_failed(self, token: int, message: str) -> None:
+        if token == self._cluster_token:
+            self.summaryFailed.emit(message)
 
     def _relabelled(self, family: BeatFamily) -> BeatFamily:
         """The family with its label counts updated from the current beat labels (members unchanged)."""

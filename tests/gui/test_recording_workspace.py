@@ -143,3 +143,22 @@ def test_the_other_family_is_not_relabelled_at_once(workspace, qtbot) -> None:  
     with qtbot.waitSignal(ws.summaryFailed) as failed:
         ws.templates.relabelRequested.emit(other.family_id, "V")
     assert "one by one" in failed.args[0] and editor.calls == []
+
+
+def test_a_24_hour_record_clusters_in_the_background(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """100,000 beats: set_recording returns before the templates exist; they arrive through familiesChanged."""
+    from ecgstation.core.recording import Recording
+
+    fs, n_beats = 128.0, 100_000
+    samples = (np.arange(n_beats, dtype=np.int64) * 110 + 50)  # ~70 bpm
+    t = np.arange(int(samples[-1]) + 200)
+    signal = np.zeros((2, t.size), dtype=np.float32)
+    for offset, value in ((-1, 0.3), (0, 1.0), (1, 0.3)):
+        signal[:, samples + offset] = value
+    rec = Recording(signal, fs, ("ECG1", "ECG2"))
+    ws = RecordingWorkspace(dpi=96.0)
+    qtbot.addWidget(ws)
+    with qtbot.waitSignal(ws.familiesChanged, timeout=60_000) as ready:
+        ws.set_recording(rec, _beats(samples.tolist(), ["N"] * n_beats, "algorithm"))
+        assert ws.families() == []  # not yet: computed on the thread pool
+    assert ready.args[0] >= 1 and sum(f.count for f in ws.families()) == n_beats
