@@ -305,6 +305,7 @@ class MainWindow(QMainWindow):
         self._bootstrap_noted = False
         self._sample_titles = self._read_sample_titles()
         self.settings_dialog: SettingsDialog | None = None
+        self.drop_confirm_box: QMessageBox | None = None
 
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
@@ -1180,11 +1181,34 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         """Import the files dropped onto the window."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.import_files(paths)
-        else:
+        if not paths:
             event.ignore()
+            return
+        event.acceptProposedAction()
+        patient = self.selected_patient()
+        if patient in (None, UNASSIGNED):
+            self.import_files(paths)
+            return
+        # A drop lands on whichever patient happens to be selected: ask, so no ECG is filed under the wrong one.
+        name = self.patient_list.currentItem().text()
+        box = QMessageBox(QMessageBox.Icon.Question, APP_TITLE,
+                          f"Import {len(paths)} dropped file(s) into the record of {name}?", parent=self)  # fmt: skip
+        box.setObjectName("dropConfirmBox")
+        into = box.addButton(f"Import for {name}", QMessageBox.ButtonRole.AcceptRole)
+        unassigned = box.addButton("Import unassigned", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+
+        def chosen() -> None:
+            clicked = box.clickedButton()
+            if clicked is into:
+                self.import_files(paths)
+            elif clicked is unassigned:
+                self.import_files(paths, into_selected_patient=False)
+            box.deleteLater()
+
+        box.finished.connect(chosen)
+        self.drop_confirm_box = box
+        box.open()
 
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()

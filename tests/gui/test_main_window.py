@@ -335,6 +335,32 @@ def test_import_goes_to_the_selected_patient(
         assert store.recordings.get(outcome.recording_id).patient_id == window.patient_ids()[row]
 
 
+def test_a_drop_on_a_selected_patient_asks_first(
+    qtbot: QtBot, make_window: WindowFactory, sessions: dict[str, WorkstationSession], swapped_record: RecordWriter
+) -> None:
+    """Dropped files never land silently on whichever patient is selected: the user chooses."""
+    _add_patients(sessions[NURSE])
+    path = swapped_record("119")
+    window = make_window(NURSE)
+    window.refresh_patients()
+    window.patient_list.setCurrentRow(window.patient_names().index("Doe, Jane (MRN-1)"))
+    qtbot.waitUntil(lambda: window.recording is None)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    window.dropEvent(event)
+    box = window.drop_confirm_box
+    assert box is not None and box.isVisible() and "Doe, Jane (MRN-1)" in box.text()
+    unassigned = next(b for b in box.buttons() if b.text() == "Import unassigned")
+    with qtbot.waitSignal(window.importFinished, timeout=IMPORT_TIMEOUT_MS) as done:
+        unassigned.click()
+    (outcome,) = done.args[0]
+    assert outcome.status == "imported", outcome.message
+    with sessions[NURSE].db.reader(sessions[NURSE].actor) as store:
+        assert store.recordings.get(outcome.recording_id).patient_id is None
+
+
 def test_failed_import_is_reported(qtbot: QtBot, make_window: WindowFactory, tmp_path: Path) -> None:
     bad = tmp_path / "garbage.hea"
     bad.write_bytes(b"\x00\x01 not a header at all\n")
