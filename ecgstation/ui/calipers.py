@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Qt, Signal
 
 from ecgstation.ui.paper_layout import CAL_PULSE_MARGIN_MM, Panel, PaperSettings
@@ -76,6 +77,24 @@ def format_amplitude(delta_mv: float, units: str = "ms/mV", paper: PaperSettings
     if units == "mm" and paper is not None:
         return f"{delta_mv * paper.gain_mm_mv:.1f} mm ({delta_mv:.2f} mV)"
     return f"{delta_mv:.2f} mV"
+
+
+def beat_amplitude(signal: NDArray[np.floating], fs: float, sample: int) -> tuple[float, float]:
+    """Isoelectric level and QRS peak of the beat at ``sample`` of one lead, both in mV.
+
+    The level is the median of 120 to 60 ms before the R peak (the PR segment); the peak is
+    the sample 60 ms around the R peak farthest from that level (R or S, whichever is larger).
+    """
+    n = signal.size
+    lo, hi = max(0, sample - round(0.120 * fs)), max(0, sample - round(0.060 * fs))
+    level_part = np.asarray(signal[lo:hi], dtype=np.float64) if hi > lo else np.zeros(0)
+    level = float(np.nanmedian(level_part)) if np.any(np.isfinite(level_part)) else 0.0
+    a, b = max(0, sample - round(0.060 * fs)), min(n, sample + round(0.060 * fs) + 1)
+    around = np.asarray(signal[a:b], dtype=np.float64)
+    if not np.any(np.isfinite(around)):
+        return level, level
+    k = int(np.nanargmax(np.abs(around - level)))
+    return level, float(around[k])
 
 
 def _default_panel() -> Panel:

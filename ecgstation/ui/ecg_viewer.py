@@ -217,6 +217,27 @@ class PaperGrid(QGraphicsObject):
         painter.restore()
 
 
+def _robust_peaks_mv(signals: NDArray[np.float32], fs: float, max_points: int = 400_000) -> NDArray[np.float64]:
+    """Per lead, how high the tall complexes rise above 0 mV (where the strip's baseline is drawn), in mV.
+
+    The 95th percentile over 1 s blocks of each block's maximum: the tallest regular complexes
+    count, a rare artefact does not. At most ``max_points`` samples are read.
+    """
+    n_leads, n = signals.shape
+    if n == 0:
+        return np.zeros(n_leads)
+    block = max(1, min(round(fs), n))
+    n_blocks = max(1, n // block)
+    step_blocks = max(1, n_blocks * block // max_points)
+    out = np.zeros(n_leads)
+    for lead in range(n_leads):
+        x = np.asarray(signals[lead, : n_blocks * block], dtype=np.float64).reshape(n_blocks, block)[::step_blocks]
+        with np.errstate(all="ignore"):
+            peak = np.nanpercentile(np.nanmax(x, axis=1), 95)
+        out[lead] = 0.0 if not np.isfinite(peak) else peak
+    return out
+
+
 class _BeatIndex:
     """The non-deleted beats, sorted by (sample, id), with numpy arrays for range searches."""
 
@@ -423,6 +444,7 @@ class EcgViewer(QWidget):
         if not isinstance(recording, Recording):
             raise TypeError(f"expected a Recording, got {type(recording).__name__}")
         self._recording = recording
+        self._lead_peaks_mv = _robust_peaks_mv(recording.signals, recording.fs)
         self._filter_cache = None
         self._beats = _BeatIndex()
         self._selected_id = None
@@ -716,11 +738,21 @@ class EcgViewer(QWidget):
         latest = max(0.0, self._recording.duration_s - self._page_s)
         return min(max(start_s, 0.0), latest)
 
+    def headroom_mm(self) -> float:
+        """Paper above the top strip that its tallest complexes need (robust peak of each top-row lead), in mm."""
+        top_row = [p for p in self._panels if p.baseline_mm == max(q.baseline_mm for q in self._panels)]
+        peaks = getattr(self, "_lead_peaks_mv", None)
+        if not top_row or peaks is None or not len(peaks):
+            return 0.0
+        need = max(float(peaks[p.lead_index]) * self._paper.gain_mm_mv - p.height_mm / 2.0 for p in top_row)
+        return max(0.0, need + 1.0) if need > 0 else 0.0
+
     def _content_height_mm(self) -> float:
         """Paper height from the top of the label band to the bottom of the lowest strip, in mm."""
         if not self._panels:
             return 0.0
-        return LABEL_BAND_PX / self.px_per_mm() - min(p.baseline_mm - p.height_mm / 2.0 for p in self._panels)
+        top = LABEL_BAND_PX / self.px_per_mm() + self.headroom_mm()
+        return top - min(p.baseline_mm - p.height_mm / 2.0 for p in self._panels)
 
     def _relayout(self) -> None:
         """Recompute scale, page length and strips, then redraw everything."""
@@ -737,7 +769,7 @@ class EcgViewer(QWidget):
         max_v = max(0.0, self._content_height_mm() - h_mm)
         self._v_offset_mm = min(max(self._v_offset_mm, 0.0), max_v)
         self._start_s = self._clamped_start(self._start_s)
-        top = LABEL_BAND_PX / ppm - self._v_offset_mm
+        top = LABEL_BAND_PX / ppm + self.headroom_mm() - self._v_offset_mm
         self._view_mm = (0.0, w_mm, top - h_mm, top)
         self.view_box.setRange(xRange=(0.0, w_mm), yRange=(top - h_mm, top), padding=0.0, update=True)
         origin_y = self._panels[0].baseline_mm if self._panels else 0.0
@@ -921,6 +953,8 @@ class EcgViewer(QWidget):
         path = QPainterPath()
         if rec is not None and len(index):
             fs, paper, start = rec.fs, self._paper, self._start_s
+            top_baseline = max(p.baseline_mm for p in self._panels)
+            headroom = self.headroom_mm()
             for panel in self._label_panels():
                 t_lo = start + panel.t0_s
                 j0 = int(np.searchsorted(index.samples, t_lo * fs, side="left"))
@@ -930,6 +964,8 @@ class EcgViewer(QWidget):
                     continue
                 xs, _ys = panel.to_paper(index.samples[j0:j1] / fs - start, 0.0, paper)
                 top = panel.baseline_mm + panel.height_mm / 2.0
+                if panel.baseline_mm == top_baseline:  # above the tallest complexes of the top row
+                    top += headroom
                 for j, x in zip(range(j0, j1), xs, strict=True):
                     self._show_label(shown, index.at(j), float(x), top)
                     shown += 1

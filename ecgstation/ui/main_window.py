@@ -41,6 +41,7 @@ from ecgstation.storage.importing import ImportOutcome
 from ecgstation.storage.views import BeatView, FindingView, RecordingView
 from ecgstation.tracing import traced
 from ecgstation.ui.beat_editing import BeatEditor
+from ecgstation.ui.calipers import beat_amplitude
 from ecgstation.ui.import_worker import PROGRESS_STEPS, ImportWorker
 from ecgstation.ui.measurements_panel import MeasurementsPanel
 from ecgstation.ui.paper_layout import GAINS_MM_PER_MV, PAPER_SPEEDS_MM_PER_S, Layout
@@ -617,14 +618,20 @@ class MainWindow(QMainWindow):
         return caliper
 
     def add_amplitude_caliper(self) -> Any:
-        """Place an amplitude caliper on the first lead from 0 mV to the value at the selected beat (or page start)."""
+        """Place an amplitude caliper on the top strip's lead at the selected beat: isoelectric level to QRS peak."""
         if self.recording is None:
             return None
         beat = self.viewer.selected_beat()
-        sample = beat.sample if beat is not None else round(self.viewer.start_s() * self.recording.fs)
-        value = float(self.recording.signals[0, min(max(sample, 0), self.recording.n_samples - 1)])
-        caliper = self.viewer.add_amplitude_caliper(0, sample / self.recording.fs, 0.0, value)
-        self.statusBar().showMessage(f"Amplitude: {caliper.reading().delta_mv:.2f} mV", 8000)
+        if beat is None:
+            self.statusBar().showMessage("Select a beat first (click it in the ECG).", 4000)
+            return None
+        panels = self.viewer.panels()
+        lead = panels[0].lead_index if panels else 0
+        level, peak = beat_amplitude(self.recording.signals[lead], self.recording.fs, beat.sample)
+        caliper = self.viewer.add_amplitude_caliper(lead, beat.sample / self.recording.fs, level, peak)
+        self.statusBar().showMessage(
+            f"Amplitude ({self.recording.lead_names[lead]}, from the PR level): {caliper.text()}", 8000
+        )
         return caliper
 
     def goto_beat(self, forward: bool = True) -> BeatView | None:

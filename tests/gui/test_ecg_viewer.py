@@ -567,11 +567,13 @@ def test_beat_labels_sit_on_the_top_row_or_the_rhythm_strip(viewer: EcgViewer, l
     on_page = [s for s in r if s < viewer.page_s() * fs]
     labels = viewer.beat_label_items()
     assert len(labels) == len(on_page)  # one label per beat: across the top row's columns, or on the rhythm strip
+    top_row = max(p.baseline_mm for p in viewer.panels())
     if layout is Layout.THREE_BY_FOUR_RHYTHM:
         strip = next(p for p in viewer.panels() if p.rhythm)
     else:
         strip = max(viewer.panels(), key=lambda p: p.baseline_mm)
-    assert all(item.pos().y() == pytest.approx(strip.baseline_mm + strip.height_mm / 2) for item in labels)
+    above = viewer.headroom_mm() if strip.baseline_mm == top_row else 0.0
+    assert all(item.pos().y() == pytest.approx(strip.baseline_mm + strip.height_mm / 2 + above) for item in labels)
     panel = viewer.panels()[0]
     expected_x = [panel.to_paper(s / fs, 0.0, viewer.paper())[0] for s in on_page]
     assert [item.pos().x() for item in labels] == pytest.approx(expected_x)
@@ -754,3 +756,19 @@ def test_recording_with_calibration_gains_draws_mv(viewer: EcgViewer) -> None:
     b = viewer.visible_curve_data()["II"]
     np.testing.assert_array_equal(a[1], b[1])
     assert a[1].max() - a[1].min() == pytest.approx(10.0)
+
+
+def test_tall_complexes_of_the_top_strip_stay_in_view(viewer: EcgViewer) -> None:
+    """A 2.5 mV R wave rises above its 25 mm strip: the view makes room above it, labels go higher still."""
+    fs = 250.0
+    signal, r = synthetic_ecg(fs, 20.0)
+    tall = (signal / np.nanmax(signal) * 2.5).astype(np.float32)
+    viewer.set_recording(_recording(np.vstack([tall, tall]), fs, ("II", "V1")))
+    viewer.set_layout(Layout.DUAL)
+    viewer.set_beats([_beat(i, int(s)) for i, s in enumerate(r)])
+    top = viewer.panels()[0]
+    peak_mm = top.baseline_mm + 2.5 * viewer.paper().gain_mm_mv
+    _x0, _x1, _y0, view_top = viewer.view_box.viewRange()[0] + viewer.view_box.viewRange()[1]
+    assert viewer.headroom_mm() > 0 and view_top >= peak_mm - 0.5
+    top_labels = [item for item in viewer.beat_label_items() if item.pos().y() > top.baseline_mm]
+    assert top_labels and all(item.pos().y() >= peak_mm - 0.5 for item in top_labels)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -70,8 +71,15 @@ def test_read_relabel_and_find_it_stored(
     assert reading.interval_ms == pytest.approx(rr_ms, abs=1e-6)
     assert reading.bpm == pytest.approx(60000.0 / rr_ms)
     assert f"{rr_ms:.0f} ms" in window.statusBar().currentMessage()
+    viewer.select_beat(v_beat.id)
     amplitude = window.add_amplitude_caliper().reading()
-    assert amplitude.delta_mv == pytest.approx(float(window.recording.signals[0, v_beat.sample]), abs=1e-6)
+    lead = viewer.panels()[0].lead_index
+    x = window.recording.signals[lead].astype(np.float64)
+    fs = window.recording.fs
+    level = float(np.median(x[v_beat.sample - round(0.12 * fs): v_beat.sample - round(0.06 * fs)]))
+    qrs = x[v_beat.sample - round(0.06 * fs): v_beat.sample + round(0.06 * fs) + 1]
+    assert amplitude.v1_mv == pytest.approx(level, abs=1e-6)
+    assert amplitude.delta_mv == pytest.approx(float(np.max(np.abs(qrs - level))), abs=1e-6)
 
     # Relabel the beat after the V beat as V through the Edit menu; the view does not move.
     viewer.select_beat(following.id)
