@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecgstation import __version__ as _RULES_VERSION
-from ecgstation.core.analysis import AnalysisSettings, analyze_recording
+from ecgstation.core.analysis import AnalysisResult, AnalysisSettings, analyze_recording
 from ecgstation.core.errors import EcgStationError
 from ecgstation.core.recording import Recording
 from ecgstation.io import read_recording
@@ -18,6 +18,7 @@ from ecgstation.storage.access import Actor
 from ecgstation.storage.database import Database
 from ecgstation.storage.errors import ImportCancelled
 from ecgstation.storage.store import Store
+from ecgstation.storage.waveform_codec import choose_encoding, signal_sha256
 from ecgstation.tracing import traced
 
 __all__ = ["BEAT_SYMBOLS", "ImportOutcome", "import_file", "import_files", "record_files", "record_files_sha256"]
@@ -91,7 +92,7 @@ def _store(
     recording: Recording,
     path: Path,
     patient_id: int | None,
-    analyze: AnalysisSettings | None,
+    analysis: AnalysisResult | None,
     should_cancel: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, bool]:
@@ -111,8 +112,7 @@ def _store(
     if samples:
         annotator = recording.annotations.source or "reference"
         store.beats.add_many(rec_id, samples, labels, "file", annotator)
-    if analyze is not None:
-        analysis = analyze_recording(recording, analyze)
+    if analysis is not None:
         store.beats.add_many(rec_id, analysis.r_peaks.tolist(), list(analysis.beat_labels), "algorithm", "ecgstation")
         for f in analysis.findings:
             store.findings.add(
@@ -122,6 +122,20 @@ def _store(
                 start_s=f.start_s, end_s=f.end_s,
             )  # fmt: skip
     return rec_id, False
+
+
+def _analyse_unless_stored(
+    db: Database, actor: Actor, recording: Recording, analyze: AnalysisSettings | None
+) -> AnalysisResult | None:
+    """The analysis to store with ``recording``; None when none is asked for or the content is stored already."""
+    if analyze is None:
+        return None
+    encoding = choose_encoding(recording.signals, [c.gain for c in recording.calibration])
+    digest = signal_sha256(recording.signals, recording.fs, recording.lead_names, encoding)
+    with db.reader(actor) as store:
+        if store.recordings.find_duplicate(digest) is not None:
+            return None
+    return analyze_recording(recording, analyze)
 
 
 def import_file(
@@ -150,11 +164,15 @@ def import_file(
     with traced(f"import {p}") as trace_id:
         try:
             recording = read_recording(p, registry=registry)
+            if should_cancel is not None and should_cancel():
+                raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
+            # The analysis runs before the write transaction: no database lock is held for its seconds.
+            analysis = _analyse_unless_stored(db, actor, recording, analyze)
             with db.session(actor) as store:
                 if should_cancel is not None and should_cancel():
                     raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
                 patient_id = store.patients.require_id(patient_mrn) if patient_mrn else None
-                rec_id, duplicate = _store(store, recording, p, patient_id, analyze, should_cancel, progress)
+                rec_id, duplicate = _store(store, recording, p, patient_id, analysis, should_cancel, progress)
                 if should_cancel is not None and should_cancel():
                     raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
         except ImportCancelled:
