@@ -74,6 +74,23 @@ def test_io_does_not_reach_up(path: Path) -> None:
             assert layer in ("core", "io"), f"{path.relative_to(PACKAGE)} imports {name}"
 
 
+@pytest.mark.parametrize("path", _modules("inference"), ids=lambda p: p.name)
+def test_inference_imports_only_numpy_scipy_onnxruntime_core_and_itself(path: Path) -> None:
+    for name in _imports(path):
+        top = name.split(".")[0]
+        allowed = (
+            top in STDLIB
+            or top in ("numpy", "scipy", "onnxruntime")
+            or name.startswith(("ecgstation.core", "ecgstation.inference"))
+        )
+        assert allowed, f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+def test_inference_layer_exists() -> None:
+    """The rule above is not vacuous: the inference package has modules to check."""
+    assert len(_modules("inference")) >= 5
+
+
 @pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_storage_does_not_reach_up(path: Path) -> None:
     for name in _imports(path):
