@@ -47,14 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency in Hz")
     gui = sub.add_parser("gui", help="start the workstation window (the default)", parents=[common])
     gui.add_argument("file", nargs="?", help="ECG file to open")
-    bk = sub.add_parser("backup", help="back up the database into a new folder (admins)", parents=[common])
-    bk.add_argument("dest", help="backup folder to create (must not exist, or be empty)")
-    rs = sub.add_parser("restore", help="replace the database with a verified backup (admins)", parents=[common])
-    rs.add_argument("src", help="backup folder written by 'ecgstation backup'")
     add_storage_commands(sub, common)
-    for p in (bk, rs):
-        p.add_argument("--database", help="database URL or SQLite file (default: $ECGSTATION_DATABASE_URL, else local)")
-        p.add_argument("--user", help="account to act as (default: your login name); password: $ECGSTATION_PASSWORD")
     return parser
 
 
@@ -73,10 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         return run_storage_command(args) or 0
-    if args.command in ("backup", "restore"):
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        return _backup(args) if args.command == "backup" else _restore(args)
     from ecgstation.ui.app import run_gui
 
     gui_args = extra + ([args.file] if getattr(args, "file", None) else [])
@@ -119,54 +108,6 @@ def _analyze(args: argparse.Namespace) -> int:
             return 3
     sys.stdout.write(text)
     return 0
-
-
-def _database_action(args: argparse.Namespace, action: str, path: str) -> int:
-    """``backup`` / ``restore``: sign in, run, print one line; an EcgStationError prints one line and exits 1."""
-    import getpass
-    from pathlib import Path
-
-    from ecgstation.cli_session import cli_actor, open_cli_database
-    from ecgstation.storage.backup import backup_database, restore_database
-
-    with traced(f"{action} {path}") as trace_id:
-        db = None
-        try:
-            db = open_cli_database(args.database)
-            actor = cli_actor(db, args.user or getpass.getuser())
-            if action == "backup":
-                manifest = backup_database(db, actor, Path(path))
-                text = (
-                    f"Backed up {db.describe()} to {manifest.path} ({manifest.engine}, schema "
-                    f"{manifest.schema_revision}, {manifest.total_bytes} bytes)\n"
-                )
-            else:
-                manifest = restore_database(db, actor, Path(path))
-                text = (
-                    f"Restored {db.describe()} from {manifest.path} (backup of {manifest.created_at}, "
-                    f"ECG Station {manifest.app_version})\n"
-                )
-        except EcgStationError as err:
-            log.info("%s refused: %s", action, err)
-            print(f"ecgstation: {err}", file=sys.stderr)
-            return 1
-        except Exception:  # a bug: log it with the trace for a report, show a short message
-            log.exception("internal error during %s %s", action, path)
-            print(f"ecgstation: internal error during {action} (trace {trace_id}); see the log above", file=sys.stderr)
-            return 3
-        finally:
-            if db is not None:
-                db.dispose()
-    sys.stdout.write(text)
-    return 0
-
-
-def _backup(args: argparse.Namespace) -> int:
-    return _database_action(args, "backup", args.dest)
-
-
-def _restore(args: argparse.Namespace) -> int:
-    return _database_action(args, "restore", args.src)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,24 @@ class _Caliper(QObject):
         self._view_box: Any = None
         self._relaying = False
 
+    def _build(self, colour: tuple[int, int, int], angle: int, label_anchor: tuple[float, float], extra: Any) -> None:
+        """The two draggable lines (``angle`` 90: vertical, 0: horizontal), the readout and ``extra``, wired up."""
+        pen = pg.mkPen(color=colour, width=_LINE_WIDTH)
+        hover = pg.mkPen(color=(230, 120, 0), width=_LINE_WIDTH + 1)
+        #: The two draggable lines (pyqtgraph InfiniteLine, in paper mm).
+        self.line1 = pg.InfiniteLine(angle=angle, movable=True, pen=pen, hoverPen=hover)
+        self.line2 = pg.InfiniteLine(angle=angle, movable=True, pen=pen, hoverPen=hover)
+        self.label = pg.TextItem("", color=colour, anchor=label_anchor, fill=pg.mkBrush(255, 255, 255, 200))
+        self._items = [extra, self.line1, self.line2, self.label]
+        for item in self._items:
+            item.setZValue(_Z)
+        self.line1.sigPositionChanged.connect(self._on_line_moved)
+        self.line2.sigPositionChanged.connect(self._on_line_moved)
+
+    def _on_line_moved(self, _line: object) -> None:
+        """A line was dragged: each caliper reads its new position (overridden)."""
+        raise NotImplementedError
+
     @property
     def geometry(self) -> PageGeometry:
         """The page geometry the caliper was last laid out on."""
@@ -208,20 +226,10 @@ class TimeCaliper(_Caliper):
         self._t2 = float(t2_s)
         self.march_out = bool(march_out)
         self._march_s: list[float] = []
-        pen = pg.mkPen(color=_TIME_COLOUR, width=_LINE_WIDTH)
-        hover = pg.mkPen(color=(230, 120, 0), width=_LINE_WIDTH + 1)
-        #: The two draggable lines (pyqtgraph InfiniteLine, vertical, in paper mm).
-        self.line1 = pg.InfiniteLine(angle=90, movable=True, pen=pen, hoverPen=hover)
-        self.line2 = pg.InfiniteLine(angle=90, movable=True, pen=pen, hoverPen=hover)
-        self.label = pg.TextItem("", color=_TIME_COLOUR, anchor=(0.5, 1.0), fill=pg.mkBrush(255, 255, 255, 200))
         self.march_item = pg.PlotDataItem(
             pen=pg.mkPen(color=_TIME_COLOUR, width=1, style=Qt.PenStyle.DashLine), connect="pairs"
         )
-        for item in (self.march_item, self.line1, self.line2, self.label):
-            item.setZValue(_Z)
-        self._items = [self.march_item, self.line1, self.line2, self.label]
-        self.line1.sigPositionChanged.connect(self._on_line_moved)
-        self.line2.sigPositionChanged.connect(self._on_line_moved)
+        self._build(_TIME_COLOUR, 90, (0.5, 1.0), self.march_item)
         self.relayout(geometry)
 
     # -- reading ------------------------------------------------------------------
@@ -334,18 +342,8 @@ class AmplitudeCaliper(_Caliper):
         self._v1 = float(v1_mv)
         self._v2 = float(v2_mv)
         self._panel: Panel | None = None
-        pen = pg.mkPen(color=_AMPLITUDE_COLOUR, width=_LINE_WIDTH)
-        hover = pg.mkPen(color=(230, 120, 0), width=_LINE_WIDTH + 1)
-        #: The two draggable lines (pyqtgraph InfiniteLine, horizontal, spanning the strip).
-        self.line1 = pg.InfiniteLine(angle=0, movable=True, pen=pen, hoverPen=hover)
-        self.line2 = pg.InfiniteLine(angle=0, movable=True, pen=pen, hoverPen=hover)
         self.connector = pg.PlotDataItem(pen=pg.mkPen(color=_AMPLITUDE_COLOUR, width=1))
-        self.label = pg.TextItem("", color=_AMPLITUDE_COLOUR, anchor=(0.0, 0.5), fill=pg.mkBrush(255, 255, 255, 200))
-        for item in (self.connector, self.line1, self.line2, self.label):
-            item.setZValue(_Z)
-        self._items = [self.connector, self.line1, self.line2, self.label]
-        self.line1.sigPositionChanged.connect(self._on_line_moved)
-        self.line2.sigPositionChanged.connect(self._on_line_moved)
+        self._build(_AMPLITUDE_COLOUR, 0, (0.0, 0.5), self.connector)
         self.relayout(geometry)
 
     @property

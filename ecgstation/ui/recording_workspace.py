@@ -9,7 +9,9 @@ on the overview. Templates and events are recomputed when beats change, never th
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -279,9 +281,6 @@ class RecordingWorkspace(QWidget):
 
     def _relabelled(self, family: BeatFamily) -> BeatFamily:
         """The family with its label counts updated from the current beat labels (members unchanged)."""
-        from collections import Counter
-        from dataclasses import replace
-
         counts = Counter(self._beats[i].label for i in family.beat_indices if i < len(self._beats))
         dominant = counts.most_common(1)[0][0] if counts else None
         return replace(family, dominant_label=dominant, label_counts=dict(counts))
