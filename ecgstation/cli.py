@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--fs", type=_positive_hz, help="sampling rate in Hz, for files that do not state it (CSV)")
     an.add_argument("--units", choices=["mV", "uV", "V"], help="signal units, for files that do not state them")
     an.add_argument("--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency in Hz")
+    an.add_argument("--models", metavar="DIR", help="folder of ONNX models and their cards (default: the bundled models)")
+    an.add_argument("--no-models", action="store_true", help="rules only: no beat labels or model findings")
     gui = sub.add_parser("gui", help="start the workstation window (the default)", parents=[common])
     gui.add_argument("file", nargs="?", help="ECG file to open")
     add_storage_commands(sub, common)
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from ecgstation.cli_format import result_to_dict, result_to_text
+    from ecgstation.cli_format import result_to_dict, result_to_text, slices_to_dicts
     from ecgstation.core.analysis import AnalysisSettings, analyze_recording
     from ecgstation.io import read_recording
 
@@ -85,16 +87,32 @@ def _analyze(args: argparse.Namespace) -> int:
     with traced(f"analyze {args.file}") as trace_id:
         try:
             recording = read_recording(args.file, **options)
-            result = analyze_recording(recording, AnalysisSettings(mains_hz=args.mains))
+            settings = AnalysisSettings(mains_hz=args.mains)
             warnings = [str(w) for w in recording.metadata.get("warnings", ())]
+            slices: list[dict[str, Any]] = []
+            models: tuple[str, ...] = ()
+            if args.no_models:
+                result = analyze_recording(recording, settings)
+            else:
+                from ecgstation.inference import ModelRegistry
+                from ecgstation.inference.model_analysis import analyze_with_models, load_analysis_models
+
+                loaded = load_analysis_models(ModelRegistry.from_folder(args.models))
+                analysis = analyze_with_models(recording, loaded, settings)
+                result, models = analysis.result, analysis.models
+                slices = slices_to_dicts(analysis.slices)
+                warnings += [f"model not used: {p}" for p in analysis.problems]
             for w in warnings:
                 log.warning("%s: %s", args.file, w)
             if args.json:
                 payload = result_to_dict(result, first_sample=int(recording.metadata.get("first_sample", 0)))
-                payload.update(file=args.file, warnings=warnings, trace_id=trace_id, version=__version__)
+                payload.update(
+                    file=args.file, warnings=warnings, trace_id=trace_id, version=__version__,
+                    models=list(models), windows=slices,
+                )  # fmt: skip
                 text = json.dumps(payload, allow_nan=False) + "\n"
             else:
-                text = result_to_text(result, args.file, warnings)
+                text = result_to_text(result, args.file, warnings, models=models)
         except EcgStationError as err:
             log.info("analyze refused: %s", err)
             print(f"ecgstation: {err}", file=sys.stderr)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from ecgstation.core.analysis import AnalysisResult
+from ecgstation.inference.fusion import SliceFindings
 
 
 def _clean(value: Any) -> Any:
@@ -53,12 +55,39 @@ def result_to_dict(result: AnalysisResult, first_sample: int = 0) -> dict[str, A
     return dict(_clean(out))
 
 
+def _clock(seconds: float | None) -> str:
+    """``h:mm:ss`` (or ``m:ss``) of a time in s from the recording start."""
+    if seconds is None:
+        return "?"
+    total = round(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 def _fmt(value: float | None, unit: str, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:.{digits}f} {unit}"
 
 
-def result_to_text(result: AnalysisResult, name: str, warnings: list[str] | None = None) -> str:
-    """A short human-readable report."""
+def slices_to_dicts(slices: Sequence[SliceFindings]) -> list[dict[str, Any]]:
+    """The ``windows`` list of ``analyze --json``: each 10 s window's rhythm code and fused findings."""
+    return [
+        _clean(
+            {
+                "start_s": s.start_s,
+                "end_s": s.end_s,
+                "rhythm": s.rhythm_code,
+                "findings": [dataclasses.asdict(f) for f in s.findings],
+            }
+        )
+        for s in slices
+    ]
+
+
+def result_to_text(
+    result: AnalysisResult, name: str, warnings: list[str] | None = None, *, models: Sequence[str] = ()
+) -> str:
+    """A short human-readable report; ``models`` names the models that ran (``"name version"``)."""
     iv = dataclasses.asdict(result.intervals)
     hrv = result.hrv
     lines = [
@@ -77,9 +106,13 @@ def result_to_text(result: AnalysisResult, name: str, warnings: list[str] | None
         f"pNN50 {_fmt(hrv.pnn50_pct, '%', 1)}",
         "Signal quality: " + ", ".join(f"{result.lead_names[q.lead]} {q.level}" for q in result.quality),
     ]
+    lines.append("Models: " + (", ".join(models) if models else "none (rules only; beats unclassified, label Q)"))
     if result.findings:
         lines.append("Findings:")
-        lines.extend(f"  - {f.text} [{f.source}]" for f in result.findings)
+        for f in result.findings:
+            where = f" at {_clock(f.start_s)}-{_clock(f.end_s)}" if f.start_s is not None and f.end_s is not None else ""
+            conf = f", confidence {f.confidence:.2f}" if f.confidence is not None else ""
+            lines.append(f"  - {f.text}{where} [{f.source}{conf}]")
     else:
         lines.append("Findings: none")
     for w in warnings or ():

@@ -29,7 +29,11 @@ def add_storage_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     imp = sub.add_parser("import", help="store ECG files in the database", parents=[common])
     imp.add_argument("files", nargs="+", metavar="FILE", help="ECG files (WFDB .hea, CSV, ...)")
     imp.add_argument("--patient", metavar="MRN", help="attach the recordings to this patient")
-    imp.add_argument("--analyze", action="store_true", help="also detect beats and store the rule findings")
+    imp.add_argument(
+        "--analyze", action="store_true", help="also detect and label beats and store the rule and model findings"
+    )
+    imp.add_argument("--models", metavar="DIR", help="folder of ONNX models (default: the bundled models)")
+    imp.add_argument("--no-models", action="store_true", help="with --analyze: rules only, no models")
     imp.add_argument("--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency in Hz")
     _database_options(imp)
 
@@ -129,7 +133,16 @@ def _import(db: Any, actor: Any, args: argparse.Namespace) -> int:
     from ecgstation.storage.importing import import_files
 
     analyze = AnalysisSettings(mains_hz=args.mains) if args.analyze else None
-    outcomes = import_files(db, actor, args.files, patient_mrn=args.patient, analyze=analyze)
+    analyzer = None
+    if args.analyze and not args.no_models:
+        from ecgstation.inference import ModelRegistry
+        from ecgstation.inference.model_analysis import load_analysis_models, model_analyzer
+
+        models = load_analysis_models(ModelRegistry.from_folder(args.models))
+        for problem in models.problems:
+            print(f"ecgstation: model not used: {problem}", file=sys.stderr)
+        analyzer = model_analyzer(models)
+    outcomes = import_files(db, actor, args.files, patient_mrn=args.patient, analyze=analyze, analyzer=analyzer)
     counts = {"imported": 0, "duplicate": 0, "failed": 0}
     for o in outcomes:
         counts[o.status] += 1

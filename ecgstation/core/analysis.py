@@ -41,8 +41,10 @@ class AnalysisSettings:
 class Finding:
     """A statement about the ECG: ``code`` machine-readable, ``text`` for the reader.
 
-    ``source`` is ``"rule"`` for the measurement rules here, or a model's name and version;
-    ``start_s``/``end_s`` bound the finding in seconds when it is local.
+    ``source`` is ``"rule"`` for the measurement rules here, or the names of the models
+    (and rules) a finding was fused from; ``source_version`` their versions.
+    ``start_s``/``end_s`` bound the finding in seconds when it is local. ``disagreement``
+    is set, and said in ``text``, when the sources behind a fused finding disagree.
     """
 
     code: str
@@ -51,6 +53,8 @@ class Finding:
     confidence: float | None = None
     start_s: float | None = None
     end_s: float | None = None
+    source_version: str | None = None
+    disagreement: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ from ecgstation.tracing import traced
 
 __all__ = ["BEAT_SYMBOLS", "ImportOutcome", "import_file", "import_files", "record_files", "record_files_sha256"]
 
+
+#: An analysis function: ``analyze_recording`` or one that also runs models.
+Analyzer = Callable[[Recording, AnalysisSettings], AnalysisResult]
+
 log = logging.getLogger(__name__)
 
 #: WFDB annotation symbols that mark beats (the others mark rhythm changes, noise, comments, ...).
@@ -117,17 +121,25 @@ def _store(
         for f in analysis.findings:
             store.findings.add(
                 code=f.code, label=f.text, source_kind="rule" if f.source == "rule" else "model",
-                source_name="ecgstation-rules" if f.source == "rule" else f.source,
-                source_version=_RULES_VERSION, recording_id=rec_id, confidence=f.confidence,
+                source_name="ecgstation-rules" if f.source == "rule" else f.source[:128],
+                source_version=(f.source_version or _RULES_VERSION)[:64], recording_id=rec_id,
+                confidence=f.confidence,
                 start_s=f.start_s, end_s=f.end_s,
             )  # fmt: skip
     return rec_id, False
 
 
 def _analyse_unless_stored(
-    db: Database, actor: Actor, recording: Recording, analyze: AnalysisSettings | None
+    db: Database,
+    actor: Actor,
+    recording: Recording,
+    analyze: AnalysisSettings | None,
+    analyzer: Analyzer | None = None,
 ) -> AnalysisResult | None:
-    """The analysis to store with ``recording``; None when none is asked for or the content is stored already."""
+    """The analysis to store with ``recording``; None when none is asked for or the content is stored already.
+
+    ``analyzer`` (default :func:`analyze_recording`) is called with the recording and ``analyze``.
+    """
     if analyze is None:
         return None
     encoding = choose_encoding(recording.signals, [c.gain for c in recording.calibration])
@@ -135,7 +147,7 @@ def _analyse_unless_stored(
     with db.reader(actor) as store:
         if store.recordings.find_duplicate(digest) is not None:
             return None
-    return analyze_recording(recording, analyze)
+    return (analyzer or analyze_recording)(recording, analyze)
 
 
 def import_file(
@@ -148,11 +160,13 @@ def import_file(
     registry: ImporterRegistry | None = None,
     should_cancel: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    analyzer: Analyzer | None = None,
 ) -> ImportOutcome:
     """Read one file and store it in one transaction; nothing of it remains if any step fails.
 
     ``analyze``: also detect beats and apply the measurement rules (stored as algorithm beats and
-    rule findings). Refusals (unreadable file, unknown patient, not allowed) come back as an
+    rule findings); ``analyzer`` replaces :func:`analyze_recording` for that (the workstation
+    passes one that also labels beats and fuses model findings). Refusals (unreadable file, unknown patient, not allowed) come back as an
     outcome with status "failed", never as an exception.
 
     ``progress(done, total)``: samples (per lead) of the record written so far, and its length in
@@ -167,7 +181,7 @@ def import_file(
             if should_cancel is not None and should_cancel():
                 raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
             # The analysis runs before the write transaction: no database lock is held for its seconds.
-            analysis = _analyse_unless_stored(db, actor, recording, analyze)
+            analysis = _analyse_unless_stored(db, actor, recording, analyze, analyzer)
             with db.session(actor) as store:
                 if should_cancel is not None and should_cancel():
                     raise ImportCancelled(f"The import of {p.name} was cancelled; nothing of it was stored.")
@@ -204,11 +218,14 @@ def import_files(
     analyze: AnalysisSettings | None = None,
     registry: ImporterRegistry | None = None,
     progress: Callable[[int, ImportOutcome], None] | None = None,
+    analyzer: Analyzer | None = None,
 ) -> Sequence[ImportOutcome]:
     """Import each file in its own transaction; a failed file leaves nothing behind and the others go on."""
     outcomes: list[ImportOutcome] = []
     for i, path in enumerate(paths):
-        outcome = import_file(db, actor, path, patient_mrn=patient_mrn, analyze=analyze, registry=registry)
+        outcome = import_file(
+            db, actor, path, patient_mrn=patient_mrn, analyze=analyze, registry=registry, analyzer=analyzer
+        )
         outcomes.append(outcome)
         if progress is not None:
             progress(i, outcome)

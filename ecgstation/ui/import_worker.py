@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ecgstation.core.analysis import AnalysisSettings
 from ecgstation.storage import Actor, Database
-from ecgstation.storage.importing import ImportOutcome, import_file
+from ecgstation.storage.importing import Analyzer, ImportOutcome, import_file
 from ecgstation.tracing import traced
 
 __all__ = ["PROGRESS_STEPS", "ImportWorker"]
@@ -53,9 +53,11 @@ class ImportWorker(QObject):
         *,
         patient_mrn: str | None = None,
         analyze: AnalysisSettings | None = None,
+        analyzer: Analyzer | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.analyzer = analyzer
         self._db = db
         self._actor = actor
         self.paths = [Path(p) for p in paths]
@@ -102,6 +104,7 @@ class ImportWorker(QObject):
                         path,
                         patient_mrn=self.patient_mrn,
                         analyze=self.analyze,
+                        analyzer=self.analyzer,
                         should_cancel=self._cancel.is_set,
                         progress=self._file_progress,
                     )

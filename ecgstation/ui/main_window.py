@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ecgstation import __version__
 from ecgstation.core.analysis import AnalysisResult, AnalysisSettings, analyze_recording
 from ecgstation.core.errors import EcgStationError
+from ecgstation.inference.model_analysis import analyze_with_models
 from ecgstation.storage import ConcurrentEditError, Permission
 from ecgstation.storage.importing import ImportOutcome
 from ecgstation.storage.views import BeatView, FindingView, RecordingView
@@ -129,6 +130,16 @@ def about_text(session: WorkstationSession | None = None) -> str:
             f"\n\nSigned in as {session.actor.username} ({session.actor.role.value}) on "
             f"{session.db.describe()}. {role_limits(session.actor.role)}"
         )
+        models = session.models
+        if models is not None and models.names:
+            text += (
+                f"\n\nAnalysis models (run locally with onnxruntime): {', '.join(models.names)}. "
+                "Their model cards in the models folder give training data, test results and citations."
+            )
+        else:
+            text += "\n\nNo analysis models loaded: beats stay unclassified and findings come from the rules only."
+        if models is not None and models.problems:
+            text += "\nNot loaded: " + "; ".join(models.problems)
     return text
 
 
@@ -217,7 +228,13 @@ class _LoadJob(QRunnable):
                     f"{format_duration(recording.duration_s)}; an aid only, to be reviewed by a physician."
                 )
             try:
-                result: AnalysisResult | None = analyze_recording(target, AnalysisSettings(mains_hz=self._mains_hz))
+                settings = AnalysisSettings(mains_hz=self._mains_hz)
+                models = self._session.models
+                result: AnalysisResult | None = (
+                    analyze_with_models(target, models, settings).result
+                    if models is not None
+                    else analyze_recording(target, settings)
+                )
             except EcgStationError as err:
                 logger.info("cannot analyse recording #%d: %s", self._id, err)
                 result, note = None, f"No measurements: {err}"
@@ -1088,7 +1105,7 @@ class MainWindow(QMainWindow):
             target = item.text() if item is not None else target
         worker = ImportWorker(
             self.session.db, self.session.actor, files, patient_mrn=patient_mrn,
-            analyze=AnalysisSettings(mains_hz=self.preferences.mains_hz),
+            analyze=AnalysisSettings(mains_hz=self.preferences.mains_hz), analyzer=self.session.analyzer(),
         )  # fmt: skip
         self._import_worker = worker
         self._import_options = {"open_last": open_last, "remember": remember, "done": 0, "total": len(files)}

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecgstation.core.analysis import AnalysisSettings
+from ecgstation.inference import ModelRegistry
+from ecgstation.inference.model_analysis import AnalysisModels, load_analysis_models, model_analyzer
 from ecgstation.storage import Actor, Database, DatabaseSettings, Permission, Role
-from ecgstation.storage.importing import ImportOutcome, import_file
+from ecgstation.storage.importing import Analyzer, ImportOutcome, import_file
 from ecgstation.storage.settings import load_database_settings
 from ecgstation.tracing import traced
 
@@ -19,6 +21,7 @@ __all__ = [
     "WorkstationSession",
     "bundled_sample_paths",
     "ensure_bundled_samples",
+    "load_session_models",
     "open_workstation",
     "role_limits",
 ]
@@ -51,16 +54,22 @@ class WorkstationSession:
     """The open database and the user signed in at this workstation.
 
     ``bootstrapped`` is True when this start created the database's first account (the local
-    user, as administrator).
+    user, as administrator). ``models`` are the ONNX models every analysis of this session uses.
     """
 
     db: Database
     actor: Actor
     bootstrapped: bool = False
+    #: the beat/rhythm/12-lead models analyses use (None: rules only)
+    models: AnalysisModels | None = None
 
     def can(self, permission: Permission) -> bool:
         """Whether the signed-in user may do ``permission``."""
         return self.actor.can(permission)
+
+    def analyzer(self) -> Analyzer | None:
+        """The analysis function imports of this session use (None: the rules only)."""
+        return model_analyzer(self.models) if self.models is not None else None
 
     def describe(self) -> str:
         """"user (role) on database" for the status bar and the log (no password)."""
@@ -72,7 +81,10 @@ class WorkstationSession:
 
 
 def open_workstation(
-    settings: DatabaseSettings | None = None, username: str | None = None, password: str | None = None
+    settings: DatabaseSettings | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    models: AnalysisModels | None = None,
 ) -> WorkstationSession:
     """Open (and migrate) the workstation's database and sign a user in.
 
@@ -85,24 +97,35 @@ def open_workstation(
 
     Raises StorageError (DatabaseUnavailableError, MigrationError) when the database cannot be
     opened and PermissionDeniedError when the sign-in is refused, each with a message for the user.
+    ``models`` None: the bundled models (:func:`load_session_models`).
     """
     name = (username or getpass.getuser()).strip()
     with traced(f"open workstation for {name}"):
         db = Database.open(settings or load_database_settings())
+        models = models if models is not None else load_session_models()
         try:
             with db.session(Actor(None, name, Role.ADMIN)) as store:
                 if store.users.count() == 0:
                     view = store.users.create(name, Role.ADMIN, None, display_name=name)
                     log.info("fresh database %s: %s is its first administrator", db.describe(), name)
                     actor = Actor(view.id, view.username, Role(view.role))
-                    return WorkstationSession(db, actor, bootstrapped=True)
+                    return WorkstationSession(db, actor, bootstrapped=True, models=models)
             with db.session(Actor(None, name, Role.STUDENT)) as store:
                 actor = store.users.authenticate(name, password)
         except BaseException:
             db.dispose()
             raise
         log.info("%s (%s) signed in on %s", actor.username, actor.role.value, db.describe())
-        return WorkstationSession(db, actor)
+        return WorkstationSession(db, actor, models=models)
+
+
+def load_session_models(models_dir: str | Path | None = None) -> AnalysisModels:
+    """The analysis models in ``models_dir`` (default: the bundled ones); problems are logged, never raised."""
+    models = load_analysis_models(ModelRegistry.from_folder(models_dir))
+    for problem in models.problems:
+        log.warning("model not used: %s", problem)
+    log.info("analysis models: %s", ", ".join(models.names) or "none (rules only)")
+    return models
 
 
 def bundled_sample_paths(session: WorkstationSession) -> list[Path]:
@@ -145,8 +168,9 @@ def ensure_bundled_samples(
             if should_cancel is not None and should_cancel():
                 break
             outcome = import_file(
-                session.db, session.actor, path, analyze=AnalysisSettings(), should_cancel=should_cancel
-            )
+                session.db, session.actor, path, analyze=AnalysisSettings(), should_cancel=should_cancel,
+                analyzer=session.analyzer(),
+            )  # fmt: skip
             if on_outcome is not None:
                 on_outcome(outcome)
             if outcome.recording_id is not None:
