@@ -271,79 +271,91 @@ def fuse_window(ev: WindowEvidence, cfg: FusionSettings | None = None) -> SliceF
     return SliceFindings(ev.start_s, ev.end_s, code, tuple(findings), decided)
 
 
+def _family(code: str) -> str:
+    """Episodes group sinus rhythm at any rate together; every other code is its own family."""
+    return "sinus" if code in _SINUS else code
+
+
+def _family_code(codes: Sequence[str]) -> str:
+    """The code a group of slices is named by: the family's only code, or sinus rhythm for mixed rates."""
+    uniq = set(codes)
+    if len(uniq) == 1:
+        return codes[0]
+    return "sinus_rhythm" if uniq <= set(_SINUS) else max(uniq, key=list(codes).count)
+
+
 def merge_rhythm_episodes(
     slices: Sequence[SliceFindings], duration_s: float, cfg: FusionSettings | None = None
 ) -> list[Finding]:
     """Recording-level rhythm findings from per-slice ones.
 
-    The predominant rhythm (share of the analysed time) comes first; every other rhythm
-    becomes one finding per episode (consecutive slices with the same code) with its start,
-    end and duration, confidence the mean of its slices, and any disagreement of its slices.
+    The predominant rhythm (share of the analysed time; sinus rhythm at any rate counts as
+    one) comes first; every other rhythm becomes one finding per episode (consecutive
+    slices of the same rhythm) with its start, end and duration, confidence the mean of its
+    slices, and any disagreement among its slices. An episode the RR rule alone decided
+    needs ``cfg.rule_episode_min_windows`` slices.
     """
     cfg = cfg or FusionSettings()
     if not slices:
         return []
-    codes = [s.rhythm_code for s in slices]
+    first = slices[0].findings[0]
+    if len(slices) == 1:
+        return [replace(first, start_s=None, end_s=None)]
+    families = [_family(s.rhythm_code) for s in slices]
     spans = np.array([s.end_s - s.start_s for s in slices])
     total = float(spans.sum())
-    uniq = sorted(set(codes), key=lambda c: -float(spans[[k for k, x in enumerate(codes) if x == c]].sum()))
-    main = uniq[0]
-    main_share = float(spans[[k for k, x in enumerate(codes) if x == main]].sum()) / max(total, 1e-9)
-    first = slices[0].findings[0]
-    out: list[Finding] = []
-    main_conf = float(np.mean([s.findings[0].confidence or 0.0 for s in slices if s.rhythm_code == main]))
+    share = {f: float(spans[[k for k, x in enumerate(families) if x == f]].sum()) for f in set(families)}
+    main = max(share, key=lambda f: (share[f], f == "sinus"))
+    main_slices = [s for s, f in zip(slices, families) if f == main]
+    main_code = _family_code([s.rhythm_code for s in main_slices])
+    main_conf = float(np.mean([s.findings[0].confidence or 0.0 for s in main_slices]))
     n_disagree = sum(s.findings[0].disagreement is not None for s in slices)
-    text = f"Predominant rhythm: {RHYTHM_TEXT[main]} ({100 * main_share:.0f} % of {total:.0f} s analysed)"
-    if len(slices) == 1:
-        out.append(replace(first, start_s=None, end_s=None))
-    else:
-        note = None
-        if n_disagree:
-            note = f"sources disagree in {n_disagree} of {len(slices)} windows"
-            text += f"; {note}"
-        out.append(
-            Finding(
-                f"rhythm_{main}",
-                text,
-                source=first.source,
-                confidence=round(main_conf, 3),
-                source_version=first.source_version,
-                disagreement=note,
-            )
+    text = f"Predominant rhythm: {RHYTHM_TEXT[main_code]} ({100 * share[main] / max(total, 1e-9):.0f} % of "
+    text += f"{total:.0f} s analysed)"
+    note = None
+    if n_disagree:
+        note = f"sources disagree in {n_disagree} of {len(slices)} windows"
+        text += f"; {note}"
+    out = [
+        Finding(
+            f"rhythm_{main_code}",
+            text,
+            source=first.source,
+            confidence=round(main_conf, 3),
+            source_version=first.source_version,
+            disagreement=note,
         )
-    if len(slices) == 1:
-        return out
+    ]
     k = 0
     while k < len(slices):
-        code = slices[k].rhythm_code
+        fam = families[k]
         m = k
-        while m + 1 < len(slices) and slices[m + 1].rhythm_code == code and slices[m + 1].start_s <= slices[m].end_s:
+        while m + 1 < len(slices) and families[m + 1] == fam and slices[m + 1].start_s <= slices[m].end_s:
             m += 1
-        if code != main and not (code in _SINUS and main in _SINUS):
-            part = slices[k : m + 1]
-            if all(s.decided_by == "rule" for s in part) and len(part) < cfg.rule_episode_min_windows:
-                k = m + 1
-                continue
-            start, end = part[0].start_s, part[-1].end_s
-            conf = float(np.mean([s.findings[0].confidence or 0.0 for s in part]))
-            notes = [s.findings[0].disagreement for s in part if s.findings[0].disagreement]
-            note = f"sources disagree in {len(notes)} of {len(part)} windows ({notes[0]})" if notes else None
-            text = f"{RHYTHM_TEXT[code]} episode, {end - start:.0f} s"
-            if note:
-                text += f"; {note}"
-            out.append(
-                Finding(
-                    f"rhythm_{code}",
-                    text,
-                    source=part[0].findings[0].source,
-                    confidence=round(conf, 3),
-                    start_s=start,
-                    end_s=end,
-                    source_version=part[0].findings[0].source_version,
-                    disagreement=note,
-                )
-            )
+        part = slices[k : m + 1]
         k = m + 1
+        if fam == main or (all(s.decided_by == "rule" for s in part) and len(part) < cfg.rule_episode_min_windows):
+            continue
+        code = _family_code([s.rhythm_code for s in part])
+        start, end = part[0].start_s, part[-1].end_s
+        conf = float(np.mean([s.findings[0].confidence or 0.0 for s in part]))
+        notes = [s.findings[0].disagreement for s in part if s.findings[0].disagreement]
+        episode_note = f"sources disagree in {len(notes)} of {len(part)} windows ({notes[0]})" if notes else None
+        text = f"{RHYTHM_TEXT[code]} episode, {end - start:.0f} s"
+        if episode_note:
+            text += f"; {episode_note}"
+        out.append(
+            Finding(
+                f"rhythm_{code}",
+                text,
+                source=part[0].findings[0].source,
+                confidence=round(conf, 3),
+                start_s=start,
+                end_s=end,
+                source_version=part[0].findings[0].source_version,
+                disagreement=episode_note,
+            )
+        )
     return out
 
 

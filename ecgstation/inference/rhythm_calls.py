@@ -85,20 +85,26 @@ def _heads(model: OnnxModel) -> tuple[OutputHead, OutputHead | None]:
     return rhythm, superclass
 
 
-def _preprocess(model: OnnxModel, x: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The card's ``preprocessing`` (only ``highpass_hz`` is known) at the model's fs."""
-    pre = model.card.extra.get("preprocessing") or {}
-    cutoff = pre.get("highpass_hz") if hasattr(pre, "get") else None
-    if cutoff:
-        x = highpass(x, model.card.fs_hz, float(cutoff))
-    return np.asarray(x, dtype=np.float32)
+def _baseline_cutoff_hz(model: OnnxModel) -> float | None:
+    """The high-pass cut-off (Hz) of the card's ``preprocessing`` (``highpass_hz``), if any."""
+    pre = model.card.extra.get("preprocessing")
+    if not hasattr(pre, "get"):
+        return None
+    cutoff = pre.get("highpass_hz")
+    if cutoff is None:
+        return None
+    if not isinstance(cutoff, (int, float)) or not 0 < float(cutoff) < model.card.fs_hz / 2:
+        raise ModelContractError(model.name, f"preprocessing highpass_hz {cutoff!r} is not a valid cut-off")
+    return float(cutoff)
 
 
 def twelve_lead_calls(model: OnnxModel, recording: Recording, starts_s: Sequence[float]) -> list[TwelveLeadCall]:
     """The 12-lead model's call for each window starting at ``starts_s`` (s).
 
-    Leads are chosen by name and resampled to the card's fs (:func:`prepare_signal`); a
-    window shorter than the model's is padded with zeros at its end, as in training.
+    Leads are chosen by name and resampled to the card's fs (:func:`prepare_signal`); each
+    window is high-passed on its own when the card's ``preprocessing`` names ``highpass_hz``
+    (zero-phase 2nd-order Butterworth, :func:`ecgstation.core.filters.highpass`); a window
+    shorter than the model's is padded with zeros at its end, as in training.
     Raises ModelContractError when a lead is missing.
     """
     card = model.card
@@ -106,12 +112,14 @@ def twelve_lead_calls(model: OnnxModel, recording: Recording, starts_s: Sequence
     x = prepare_signal(recording.signals, recording.fs, card, lead_names=recording.lead_names) if starts_s else None
     if x is None:
         return []
-    x = _preprocess(model, x)
+    cutoff = _baseline_cutoff_hz(model)
     win = card.window_samples
     batch = np.zeros((len(starts_s), x.shape[0], win), dtype=np.float32)
     for k, start in enumerate(starts_s):
         a = round(start * card.fs_hz)
         part = x[:, a : a + win]
+        if cutoff is not None and part.shape[1] > 12:  # each window filtered on its own, as in training
+            part = highpass(part, card.fs_hz, cutoff)
         batch[k, :, : part.shape[1]] = part
     probs = model.run({ECG_INPUT: batch}, batch_size=64)
     label = _model_label(model)
