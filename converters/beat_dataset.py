@@ -10,15 +10,18 @@ Input contract of the model (also written into the model card):
 - waveform: FIRST lead (MLII-like), resampled to ``MODEL_FS`` Hz, ``WINDOW`` samples
   starting ``WINDOW_START_S`` before the R peak. Per-beat normalisation: subtract the
   window median, divide by ``max((p99 - p1) / 2, 0.05 mV)`` (robust half-range).
-- rr (context) features, see ``RR_FEATURES``: pre-RR, post-RR, local mean RR (the 10
-  RRs centred on the beat), long mean RR (RRs within +-150 s), all in s; ratios
-  pre/local, post/pre, pre/long, local/long; log of the beat's robust half-range over
-  the record's median half-range; Pearson correlation of the normalised beat with the
-  record's median normalised beat; pre-RR and post-RR over the 90th percentile of the RRs
-  within +-150 s.
+- rr (context) features, see ``RR_FEATURES`` (a selection of ``ALL_FEATURES``) and
+  ``ecgstation.inference.beat_inputs``: RR intervals relative to the local (10 / 21 beats)
+  and long-term (+-150 s mean, median, 90th percentile) rhythm, RR irregularity, and the
+  beat's morphology against the record's template beat (correlation and RMS difference in
+  the P, QRS and T parts of the window, amplitude and QRS-width ratios). All of them are
+  computed per record without labels.
+
+The cache holds every column of ``ALL_FEATURES`` ("rr_all"); ``load`` adds "rr" = the
+``RR_FEATURES`` columns, ``select`` picks any other set (for model selection).
 
 Run: ``python -m converters.beat_dataset [--out /tmp/h_beats]`` (cache .npz per record, folder
-``<out>/v2``).
+``<out>/v3``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 
 from ecgstation.core.qrs import detect_qrs
 from ecgstation.inference.beat_inputs import (  # noqa: F401  (re-exported for the trainer)
+    ALL_FEATURES,
     MODEL_FS,
     NORMALISATION,
     RR_FEATURES,
@@ -51,8 +55,7 @@ AAMI = {**{s: "N" for s in "NLRej"}, **{s: "S" for s in "AaJS"}, "V": "V", "E": 
         **{s: "Q" for s in "/fQ"}}
 BEAT_SYMBOLS = set(AAMI)
 
-CACHE_VERSION = "v2"
-CACHE_VERSION = "v2"
+CACHE_VERSION = "v3"
 MATCH_S = 0.150
 
 
@@ -91,15 +94,22 @@ def build_record(path: Path) -> dict[str, np.ndarray]:
     is_beat = np.array([s in BEAT_SYMBOLS for s in labels], bool)
     ref, ref_sym = ann_s[is_beat], labels[is_beat]
     m = match(det, ref, round(MATCH_S * fs))
-    wave, rr = beat_features(rec.signals[0], fs, det)
+    wave, rr = beat_features(rec.signals[0], fs, det, names=ALL_FEATURES)
     sym = np.where(m >= 0, ref_sym[np.clip(m, 0, None)] if len(ref) else "", "")
     aami = np.array([AAMI.get(s, "") if s else "" for s in sym])
     return {
-        "waveform": wave, "rr": rr, "peaks": det, "symbol": sym.astype("U2"),
+        "waveform": wave, "rr_all": rr, "rr_names": np.array(ALL_FEATURES), "peaks": det,
+        "symbol": sym.astype("U2"),
         "aami": aami.astype("U1"), "n_ref": np.array(len(ref)),
         "n_unmatched_det": np.array(int((m < 0).sum())),
         "n_missed_ref": np.array(len(ref) - int((m >= 0).sum())),
     }
+
+
+def select(rec: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """The columns ``names`` of a cached record's context features (cache holds ALL_FEATURES)."""
+    have = list(rec["rr_names"])
+    return rec["rr_all"][:, [have.index(k) for k in names]]
 
 
 def load(records: list[int], scratch: Path, data: Path | None = None) -> dict[int, dict[str, np.ndarray]]:
@@ -114,6 +124,7 @@ def load(records: list[int], scratch: Path, data: Path | None = None) -> dict[in
             np.savez_compressed(f, **build_record(data / str(r)))
         with np.load(f) as z:
             out[r] = {k: z[k] for k in z.files}
+        out[r]["rr"] = select(out[r], RR_FEATURES)
     return out
 
 

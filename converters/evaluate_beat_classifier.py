@@ -10,6 +10,7 @@ cache of ``converters.beat_dataset`` in ``--scratch``).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -24,8 +25,12 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=Path("models/beat_classifier.onnx"))
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/h_beats"))
     a = ap.parse_args()
+    card = json.loads(a.model.with_suffix(".json").read_text())
+    features = card["input_details"]["rr"]["features"]
+    if features != list(bd.RR_FEATURES):
+        print("note: the card's features differ from beat_inputs.RR_FEATURES; using the card's")
     d = bd.load(bd.DS2, a.scratch)
-    w, rr, y, sym = stack(d, bd.DS2)
+    w, rr, y, sym = stack(d, bd.DS2, features)
     sess = ort.InferenceSession(str(a.model), providers=["CPUExecutionProvider"])
     t = time.time()
     prob = sess.run(["probabilities"], {"waveform": w, "rr": rr})[0]
