@@ -26,8 +26,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from ecgstation.core.qrs import detect_qrs
 from ecgstation.core.recording import Recording
 from ecgstation.inference import ModelRegistry

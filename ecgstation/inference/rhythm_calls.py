@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,7 +88,7 @@ def _heads(model: OnnxModel) -> tuple[OutputHead, OutputHead | None]:
 def _baseline_cutoff_hz(model: OnnxModel) -> float | None:
     """The high-pass cut-off (Hz) of the card's ``preprocessing`` (``highpass_hz``), if any."""
     pre = model.card.extra.get("preprocessing")
-    if not hasattr(pre, "get"):
+    if not isinstance(pre, Mapping):
         return None
     cutoff = pre.get("highpass_hz")
     if cutoff is None:
