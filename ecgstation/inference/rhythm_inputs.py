@@ -116,6 +116,19 @@ def prepare_windows(raw: ArrayLike, fs: float) -> NDArray[np.float32]:
     return y[:, None, :].astype(np.float32)
 
 
+def _one_lead_of_a_window(signal_1d_mV: ArrayLike, fs: float) -> tuple[NDArray[np.float64], int]:
+    """(the lead as float64, samples per 10 s window); ModelContractError unless 1-D and >= 10 s long."""
+    x = np.asarray(signal_1d_mV, dtype=np.float64)
+    if x.ndim != 1:
+        raise ModelContractError(None, f"expected one lead (1-D signal), got shape {x.shape}")
+    need = _samples_per_window(fs)
+    if x.size < need:
+        raise ModelContractError(
+            None, f"the rhythm model needs {WINDOW_S:g} s ({need} samples at {fs:g} Hz), got {x.size} samples"
+        )
+    return x, need
+
+
 def rhythm_window_input(signal_1d_mV: ArrayLike, fs: float) -> NDArray[np.float32]:
     """Model input (1, WINDOW) float32 for one 10 s window of one lead.
 
@@ -125,14 +138,7 @@ def rhythm_window_input(signal_1d_mV: ArrayLike, fs: float) -> NDArray[np.float3
     Add a batch axis (``[None]``) to feed the ONNX input ``ecg`` of shape (n, 1, WINDOW).
     """
     fs = _check_fs(fs)
-    x = np.asarray(signal_1d_mV, dtype=np.float64)
-    if x.ndim != 1:
-        raise ModelContractError(None, f"expected one lead (1-D signal), got shape {x.shape}")
-    need = _samples_per_window(fs)
-    if x.size < need:
-        raise ModelContractError(
-            None, f"the rhythm model needs {WINDOW_S:g} s ({need} samples at {fs:g} Hz), got {x.size} samples"
-        )
+    x, need = _one_lead_of_a_window(signal_1d_mV, fs)
     return prepare_windows(x[x.size - need:][None, :], fs)[0]
 
 
@@ -149,14 +155,7 @@ def rhythm_windows(
     fs = _check_fs(fs)
     if not step_s > 0:
         raise ModelContractError(None, f"step_s must be positive, got {step_s}")
-    x = np.asarray(signal_1d_mV, dtype=np.float64)
-    if x.ndim != 1:
-        raise ModelContractError(None, f"expected one lead (1-D signal), got shape {x.shape}")
-    need = _samples_per_window(fs)
-    if x.size < need:
-        raise ModelContractError(
-            None, f"the rhythm model needs {WINDOW_S:g} s ({need} samples at {fs:g} Hz), got {x.size} samples"
-        )
+    x, need = _one_lead_of_a_window(signal_1d_mV, fs)
     n = int(np.floor((x.size - need) / (step_s * fs) + 1e-9)) + 1
     starts = np.round(np.arange(n) * step_s * fs).astype(np.int64)
     starts = starts[starts + need <= x.size]

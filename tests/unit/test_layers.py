@@ -111,3 +111,24 @@ def test_no_sql_outside_storage(path: Path) -> None:
         assert top not in ("sqlalchemy", "alembic", "psycopg", "psycopg2", "sqlite3"), (
             f"{path.relative_to(PACKAGE)} imports {name}"
         )
+
+
+@pytest.mark.parametrize("path", _modules("devices"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_devices_import_only_core_io_and_themselves(path: Path) -> None:
+    """Sources know the recording type and the importers (file replay), never storage, models or Qt."""
+    for name in _imports(path):
+        if name.startswith("ecgstation."):
+            layer = name.split(".")[1]
+            assert layer in ("core", "io", "devices", "tracing"), f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+@pytest.mark.parametrize("path", _modules("monitoring"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_monitoring_does_not_reach_up(path: Path) -> None:
+    """Monitoring sits below the UI and reports: it may use sources, models and storage."""
+    for name in _imports(path):
+        if name == "ecgstation":
+            continue
+        if name.startswith("ecgstation."):
+            layer = name.split(".")[1]
+            allowed = ("core", "io", "devices", "inference", "storage", "monitoring", "tracing")
+            assert layer in allowed, f"{path.relative_to(PACKAGE)} imports {name}"
