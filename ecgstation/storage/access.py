@@ -31,6 +31,7 @@ class Permission(str, Enum):
     CONFIRM_FINDINGS = "confirm or reject a diagnosis"
     MONITOR = "run monitoring sessions"
     ACKNOWLEDGE_ALARMS = "acknowledge alarms"
+    SET_ALARM_LIMITS = "set a patient's alarm thresholds"
     MANAGE_DEVICES = "register devices"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit log"
@@ -63,6 +64,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CONFIRM_FINDINGS,
             Permission.MONITOR,
             Permission.ACKNOWLEDGE_ALARMS,
+            Permission.SET_ALARM_LIMITS,
             Permission.EXPORT,
         }
     ),
@@ -75,6 +77,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.PROPOSE_FINDINGS,
             Permission.MONITOR,
             Permission.ACKNOWLEDGE_ALARMS,
+            Permission.SET_ALARM_LIMITS,
             Permission.MANAGE_DEVICES,
             Permission.EXPORT,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ecgstation.storage.orm_base import Base
 from ecgstation.storage.orm_people import DeviceRow, PatientRow, UserRow
 from ecgstation.storage.orm_review import AlarmRow, AuditEventRow, BeatAnnotationRow, BeatEditRow, FindingRow
+from ecgstation.storage.orm_settings import PatientAlarmSettingsRow
 from ecgstation.storage.orm_signals import (
     EcgImageRow,
     MonitoringSessionRow,
@@ -24,6 +25,7 @@ __all__ = [
     "FindingRow",
     "MonitoringSessionRow",
     "MonitoringSliceRow",
+    "PatientAlarmSettingsRow",
     "PatientRow",
     "RecordingRow",
     "UserRow",

@@ -83,6 +83,10 @@ class MonitoringSessionRow(Base):
     lead_names: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: the process running the session (host name, pid) and when it last said it is alive (crash recovery)
+    owner_host: Mapped[str | None] = mapped_column(String(128))
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class MonitoringSliceRow(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ecgstation.storage.access import Actor
+from ecgstation.storage.repos.alarm_settings import AlarmSettingsRepository
 from ecgstation.storage.repos.alarms import AlarmRepository
 from ecgstation.storage.repos.audit import AuditLog
 from ecgstation.storage.repos.beats import BeatRepository
@@ -38,4 +39,5 @@ class Store:
         self.findings = FindingRepository(session, actor, self.audit)
         self.monitoring = MonitoringRepository(session, actor, self.audit)
         self.alarms = AlarmRepository(session, actor, self.audit)
+        self.alarm_settings = AlarmSettingsRepository(session, actor, self.audit)
         self.images = ImageRepository(session, actor, self.audit)

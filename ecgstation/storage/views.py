@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 __all__ = [
+    "AlarmSettingsView",
     "AlarmView",
     "AuditView",
     "BeatEditView",
@@ -16,6 +17,7 @@ __all__ = [
     "ImageView",
     "PatientView",
     "RecordingView",
+    "SessionOwnerView",
     "SessionView",
     "SliceView",
     "UserView",
@@ -226,3 +228,25 @@ class AuditView:
     details: dict[str, Any] | None
     trace_id: str | None
     workstation: str | None
+
+
+@dataclass(frozen=True)
+class AlarmSettingsView:
+    """A patient's alarm thresholds (``settings``: the JSON document), who set them last and when."""
+
+    patient_id: int
+    settings: dict[str, Any]
+    updated_by: str | None
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class SessionOwnerView:
+    """Which process runs an active monitoring session and when it last wrote a heartbeat."""
+
+    session_id: int
+    owner_host: str | None
+    owner_pid: int | None
+    heartbeat_at: datetime | None
+    started_at: datetime

@@ -37,6 +37,7 @@ from ecgstation import __version__
 from ecgstation.core.analysis import AnalysisResult, AnalysisSettings, analyze_recording
 from ecgstation.core.errors import EcgStationError
 from ecgstation.inference.model_analysis import analyze_with_models
+from ecgstation.ui.monitoring_actions import MonitoringActions, add_monitoring_menu
 from ecgstation.storage import ConcurrentEditError, Permission
 from ecgstation.storage.importing import ImportOutcome
 from ecgstation.storage.views import BeatView, FindingView, RecordingView
@@ -346,6 +347,9 @@ class MainWindow(QMainWindow):
         self._show_paper_settings()
         self._create_actions()
         self._create_menus()
+        #: the Monitoring menu's actions (ward view, beds); the MonitorHost is made on first use
+        self.monitoring: MonitoringActions
+        add_monitoring_menu(self)  # sets self.monitoring
         self._sync_view_actions()
         self._enable_edit_actions()
 

@@ -117,7 +117,9 @@ def test_samples_are_added_once(sessions: dict[str, WorkstationSession], sample_
 def test_window_lists_the_samples_under_unassigned(make_window: WindowFactory) -> None:
     window = make_window(ADMIN)
     assert window.windowTitle().endswith(APP_TITLE)
-    assert [a.text().replace("&", "") for a in window.menuBar().actions()] == ["File", "Edit", "View", "Measure", "Help"]
+    assert [a.text().replace("&", "") for a in window.menuBar().actions()] == [
+        "File", "Edit", "View", "Measure", "Monitoring", "Help"
+    ]
     assert window.patient_names()[0] == UNASSIGNED_TITLE and window.patient_ids()[0] == UNASSIGNED
     titles = [window.recording_list.item(r).text() for r in range(window.recording_list.count())]
     assert titles == SAMPLE_TITLES

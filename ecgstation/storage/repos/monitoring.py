@@ -14,7 +14,7 @@ from ecgstation.storage.column_types import require_aware, utcnow
 from ecgstation.storage.errors import ConflictError
 from ecgstation.storage.orm import MonitoringSessionRow, MonitoringSliceRow
 from ecgstation.storage.repos.base import Repository
-from ecgstation.storage.views import SessionView, SliceView
+from ecgstation.storage.views import SessionOwnerView, SessionView, SliceView
 from ecgstation.storage.waveform_codec import SampleEncoding, choose_encoding, decode_block, encode_block
 
 __all__ = ["MonitoringRepository"]
@@ -41,8 +41,11 @@ class MonitoringRepository(Repository):
         patient_id: int | None = None,
         device_id: int | None = None,
         started_at: datetime | None = None,
+        owner_host: str | None = None,
+        owner_pid: int | None = None,
     ) -> SessionView:
-        """Open a session (``fs`` in Hz of the device's stream)."""
+        """Open a session (``fs`` in Hz of the device's stream); ``owner_host``/``owner_pid`` name the process
+        that runs it (with :meth:`heartbeat`, how a restart tells a crashed session from a live one)."""
         require(self.actor, Permission.MONITOR)
         if not fs > 0:
             raise ValueError(f"sampling rate {fs} Hz is not positive")
@@ -50,6 +53,7 @@ class MonitoringRepository(Repository):
             patient_id=patient_id, device_id=device_id, state="active",
             started_at=utcnow() if started_at is None else require_aware(started_at, "session start"),
             fs=float(fs), lead_names=list(lead_names), started_by=self.actor.user_id,
+            owner_host=owner_host, owner_pid=owner_pid, heartbeat_at=utcnow() if owner_pid is not None else None,
         )  # fmt: skip
         self.session.add(row)
         self.session.flush()
@@ -117,6 +121,22 @@ class MonitoringRepository(Repository):
         self.session.flush()
         self.audit.record("update", "monitoring-session", row.id, state=state)
         return self._view(row)
+
+    def heartbeat(self, session_id: int) -> None:
+        """Say that the process running an active session is alive (now)."""
+        require(self.actor, Permission.MONITOR)
+        row = self._get(MonitoringSessionRow, session_id, "Monitoring session")
+        if row.state == "active":
+            row.heartbeat_at = utcnow()
+
+    def owners(self) -> list[SessionOwnerView]:
+        """The active sessions with the process that runs them and its last heartbeat."""
+        require(self.actor, Permission.READ_CLINICAL)
+        q = select(MonitoringSessionRow).where(MonitoringSessionRow.state == "active")
+        return [
+            SessionOwnerView(r.id, r.owner_host, r.owner_pid, r.heartbeat_at, r.started_at)
+            for r in self.session.scalars(q.order_by(MonitoringSessionRow.id))
+        ]
 
     def get(self, session_id: int) -> SessionView:
         """One session."""
