@@ -47,6 +47,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_PATIENTS,
             Permission.IMPORT_RECORDINGS,
             Permission.MANAGE_DEVICES,
+            Permission.MONITOR,
             Permission.MANAGE_USERS,
             Permission.READ_AUDIT,
             Permission.EXPORT,

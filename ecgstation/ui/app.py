@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ecgstation import __version__
 from ecgstation.core.errors import EcgStationError
-from ecgstation.storage import PermissionDeniedError
+from ecgstation.storage import Permission, PermissionDeniedError
 from ecgstation.tracing import traced
 from ecgstation.ui.main_window import APP_TITLE, MainWindow
 from ecgstation.ui.session import WorkstationSession, bundled_sample_paths, open_workstation
@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 #: Environment variables naming the account to sign in and its password (else: the login name, asked).
 USER_ENV = "ECGSTATION_USER"
 PASSWORD_ENV = "ECGSTATION_PASSWORD"
+#: Set to 0 to start without the demonstration bed (a simulated patch replaying a bundled sample).
+SIMULATED_PATCH_ENV = "ECGSTATION_SIMULATED_PATCH"
+#: The bundled sample the demonstration bed replays (MIT-BIH 119: sinus rhythm with ventricular bigeminy).
+DEFAULT_SIMULATED_SAMPLE = "119"
 #: Sign-in attempts before the application gives up.
 MAX_SIGN_IN_ATTEMPTS = 3
 
@@ -154,6 +158,9 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         elif files:
             logger.info("importing %s", files)
             window.import_files(files, into_selected_patient=False)
+        if os.environ.get(SIMULATED_PATCH_ENV, "1") != "0" and session.can(Permission.MONITOR):
+            # the embedded defaults include one simulated patch, so the ward shows a live bed at once
+            window.monitoring.add_simulated_bed(DEFAULT_SIMULATED_SAMPLE)
         status = int(app.exec())
         window.shutdown()
         return status

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QMenu
 
 from ecgstation.monitoring.bed_feed import AlarmState, BedFeed
 from ecgstation.ui.live_monitor import AcknowledgeCallback
@@ -95,7 +95,14 @@ class MonitoringActions(QObject):
         self.simulated_action.setObjectName("actionSimulatedBed")
         self.simulated_action.setStatusTip("Monitor a simulated patch replaying a bundled sample in real time.")
         self.simulated_action.triggered.connect(self.add_simulated_bed)
+        self.sessions_action = QAction("Monitoring &sessions…", window)
+        self.sessions_action.setObjectName("actionMonitoringSessions")
+        self.sessions_action.setStatusTip("Every stored monitoring session: state, slices, heart rate, alarms.")
+        self.sessions_action.triggered.connect(self.show_sessions)
+        #: sessions found left active by a stopped process and marked interrupted at start
+        self.recovered: list[int] = []
         self._enable_for_role()
+        self._recover_interrupted()
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -111,6 +118,36 @@ class MonitoringActions(QObject):
             action.setEnabled(allowed)
             if not allowed:
                 action.setToolTip(f"{session.actor.role.value.capitalize()}s cannot run monitoring sessions.")
+
+    def _recover_interrupted(self) -> None:
+        """Mark sessions a crashed or killed process left active as interrupted (their slices stay)."""
+        from ecgstation.storage.access import Permission
+
+        session = self._session()
+        if not hasattr(session, "db") or not session.actor.can(Permission.MONITOR):
+            return
+        from ecgstation.monitoring.recovery import recover_interrupted_sessions
+
+        try:
+            self.recovered = recover_interrupted_sessions(session.db, session.actor)
+        except Exception as exc:  # noqa: BLE001 - the workstation starts anyway; the log says why
+            log.warning("interrupted monitoring sessions not checked: %s", exc)
+            return
+        if self.recovered:
+            ids = ", ".join(f"#{i}" for i in self.recovered)
+            message = f"Monitoring session(s) {ids} stopped without ending: marked interrupted, their slices kept."
+            status = getattr(self.window, "statusBar", None)
+            if callable(status):
+                status().showMessage(message + " See Monitoring → Monitoring sessions.", 15000)
+
+    def show_sessions(self) -> QDialog:
+        """Open the table of stored monitoring sessions."""
+        from ecgstation.ui.monitoring_sessions import SessionsDialog
+
+        dialog = SessionsDialog(self._session(), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.show()
+        return dialog
 
     def _session(self) -> Any:
         return self.window.session  # type: ignore[attr-defined]
@@ -187,6 +224,8 @@ def add_monitoring_menu(window: QMainWindow, host_factory: Callable[[Any], _Host
     menu.setObjectName("monitoringMenu")
     menu.addAction(actions.ward_action)
     menu.addAction(actions.simulated_action)
+    menu.addSeparator()
+    menu.addAction(actions.sessions_action)
     bar = window.menuBar()
     help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
     if help_action is not None:

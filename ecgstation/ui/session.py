@@ -34,9 +34,9 @@ UNASSIGNED_TITLE = "Unassigned / samples"
 #: What each role may not do, in words (shown in the status bar and in Help → About).
 _ROLE_LIMITS: dict[Role, str] = {
     Role.ADMIN: (
-        "Administrators manage users, the audit log and backups, and import recordings; they cannot "
-        "edit beats or confirm or reject findings. Create a cardiologist account for that: "
-        "ecgstation user add NAME --role cardiologist."
+        "Administrators manage users, the audit log and backups, import recordings and connect "
+        "monitoring patches; they cannot edit beats, confirm or reject findings or acknowledge alarms. "
+        "Create a cardiologist or nurse account for that: ecgstation user add NAME --role cardiologist."
     ),
     Role.CARDIOLOGIST: "Cardiologists cannot manage users, read the audit log or back up the database.",
     Role.NURSE: "Nurses cannot edit beats or confirm or reject findings.",
