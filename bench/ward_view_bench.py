@@ -120,9 +120,16 @@ def make_feeds(n_beds: int, fs: float) -> list[BedFeed]:
     return feeds
 
 
+#: Frame length of the simulated patches in --pipeline mode: a BLE notification of a 250 Hz patch holds
+#: about 60-75 samples (3-byte samples in a ~230-byte notification; a Polar H10 sends 73 samples at 130 Hz),
+#: i.e. 0.25-0.3 s of signal (the raw feeder mode uses CHUNK_S).
+PIPELINE_CHUNK_S = 0.25
+
+
 def pipeline_feeds(n_beds: int, fs: float, folder: Path) -> tuple[list[BedFeed], Callable[[], None], str]:
-    """Beds fed by SimulatedPatch sources (40 ms chunks, real time) through a MonitorHost on a SQLite file
-    in ``folder`` (no models: the rules-only analysis); raises RuntimeError when those are missing."""
+    """Beds fed by SimulatedPatch sources (real time, frames of ``PIPELINE_CHUNK_S``) through a MonitorHost on
+    a SQLite file in ``folder``, with the bundled models (as the workstation runs them); raises
+    RuntimeError when those are missing."""
     try:
         from ecgstation.core.recording import Recording
         from ecgstation.devices.simulated_patch import SimulatedPatch
@@ -137,10 +144,10 @@ def pipeline_feeds(n_beds: int, fs: float, folder: Path) -> tuple[list[BedFeed],
         store.users.create("nurse", Role.NURSE, None)  # monitoring is a nurse's (or cardiologist's) job
     admin.close()
     session = open_workstation(settings, username="nurse")
-    host = MonitorHost(session.db, session.actor)
+    host = MonitorHost(session.db, session.actor, models=session.models)
     feeds = []
     for i, sig in enumerate(load_signals(fs, 120.0)[i % len(RECORDS)] for i in range(n_beds)):
-        patch = SimulatedPatch(Recording(sig, fs, ("ECG",)), chunk_s=CHUNK_S, seed=i)
+        patch = SimulatedPatch(Recording(sig, fs, ("ECG",)), chunk_s=PIPELINE_CHUNK_S, seed=i)
         feeds.append(host.add_bed(f"Bed {i + 1}", patch, patient_label=f"Sim patient {i + 1}"))
 
     def stop() -> None:

@@ -51,6 +51,16 @@ def add_storage_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     lst = pat_sub.add_parser("list", help="list patients", parents=[common])
     lst.add_argument("search", nargs="?", default="", help="part of an MRN or name")
     _database_options(lst)
+    alm = pat_sub.add_parser(
+        "alarms", help="show or set a patient's monitoring alarm limits (nurses, cardiologists)", parents=[common]
+    )
+    alm.add_argument("mrn", help="medical record number")
+    alm.add_argument(
+        "--set", dest="limits", action="append", default=[], metavar="NAME=VALUE",
+        help="a limit to change, e.g. asystole_s=5 or tachy_bpm=140 (repeat for several)",
+    )  # fmt: skip
+    alm.add_argument("--reset", action="store_true", help="back to the default limits")
+    _database_options(alm)
 
     usr = sub.add_parser("user", help="manage user accounts (admins)", parents=[common])
     usr_sub = usr.add_subparsers(dest="user_command", required=True)
@@ -153,7 +163,50 @@ def _import(db: Any, actor: Any, args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _parse_limit(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` of ``patient alarms --set``: a number, or a comma list for ``disabled``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"--set expects NAME=VALUE, not {text!r}")
+    name = name.strip()
+    if name == "disabled":
+        return name, [v.strip() for v in value.split(",") if v.strip()]
+    if name.startswith("severity."):
+        return name, value.strip()
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(f"the limit {name} must be a number, not {value!r}") from None
+
+
+def _patient_alarms(db: Any, actor: Any, args: argparse.Namespace) -> int:
+    from ecgstation.monitoring.alarms import AlarmSettings
+
+    with db.session(actor) as s:
+        pid = s.patients.require_id(args.mrn)
+        stored = s.alarm_settings.get(pid)
+        doc: dict[str, Any] = {} if args.reset or stored is None else dict(stored.settings)
+        if args.limits or args.reset:
+            for name, value in (_parse_limit(t) for t in args.limits):
+                if name.startswith("severity."):
+                    doc.setdefault("severities", {})[name.removeprefix("severity.")] = value
+                elif name == "vrun_min_beats":
+                    doc[name] = int(value)
+                else:
+                    doc[name] = value
+            settings = AlarmSettings.from_dict(doc)  # validates: ValueError names the bad limit
+            s.alarm_settings.set(pid, settings.to_dict(), expected_version=stored.version if stored else None)
+        else:
+            settings = AlarmSettings.from_dict(doc)
+    print(f"Alarm limits of {args.mrn}" + (" (defaults)" if not doc else "") + ":")
+    for name, value in settings.to_dict().items():
+        print(f"  {name}: {value}")
+    return 0
+
+
 def _patient(db: Any, actor: Any, args: argparse.Namespace) -> int:
+    if args.patient_command == "alarms":
+        return _patient_alarms(db, actor, args)
     if args.patient_command == "add":
         with db.session(actor) as s:
             p = s.patients.create(

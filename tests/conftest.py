@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,17 @@ def data_dir() -> Path:
 def samples_dir() -> Path:
     """The sample records bundled with the repository (``resources/samples``)."""
     return REPO_ROOT / "resources" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _restore_ecgstation_logger() -> Iterator[None]:
+    """The CLI's ``configure_logging`` takes over the "ecgstation" logger; give it back after each test.
+
+    Otherwise a test that runs ``main([...])`` would stop later tests' ``caplog`` from seeing records.
+    """
+    import logging
+
+    logger = logging.getLogger("ecgstation")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]

@@ -74,6 +74,9 @@ class OnnxModel:
                 "the file is damaged or does not belong to this card",
             )
         options = ort.SessionOptions()
+        # Idle worker threads must not spin: the workstation runs models now and then (a slice every
+        # 10 s per bed), and busy-waiting threads would burn a core between runs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if intra_op_threads is not None:
             if intra_op_threads < 1:
                 raise ValueError(f"intra_op_threads must be >= 1, got {intra_op_threads}")

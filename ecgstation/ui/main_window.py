@@ -37,7 +37,6 @@ from ecgstation import __version__
 from ecgstation.core.analysis import AnalysisResult, AnalysisSettings, analyze_recording
 from ecgstation.core.errors import EcgStationError
 from ecgstation.inference.model_analysis import analyze_with_models
-from ecgstation.ui.monitoring_actions import MonitoringActions, add_monitoring_menu
 from ecgstation.storage import ConcurrentEditError, Permission
 from ecgstation.storage.importing import ImportOutcome
 from ecgstation.storage.views import BeatView, FindingView, RecordingView
@@ -46,6 +45,7 @@ from ecgstation.ui.beat_editing import BeatEditor
 from ecgstation.ui.calipers import beat_amplitude
 from ecgstation.ui.import_worker import PROGRESS_STEPS, ImportWorker
 from ecgstation.ui.measurements_panel import MeasurementsPanel
+from ecgstation.ui.monitoring_actions import MonitoringActions, add_monitoring_menu
 from ecgstation.ui.paper_layout import GAINS_MM_PER_MV, PAPER_SPEEDS_MM_PER_S, Layout
 from ecgstation.ui.recording_workspace import RecordingWorkspace, choose_beats
 from ecgstation.ui.session import UNASSIGNED_TITLE, WorkstationSession, open_workstation, role_limits

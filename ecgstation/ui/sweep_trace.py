@@ -78,9 +78,10 @@ class SweepClock:
 
     :meth:`display_end` returns the session time to draw up to: it advances with the
     monotonic clock, a little faster or slower (at most ``max_slew``) to stay about ``lag_s``
-    behind the newest sample, never passes it and never runs backwards. After a jump of more
-    than ``jump_s`` (first data, a reconnect after a gap, a replay faster than real time) it
-    goes straight to the newest sample: a gap is drawn at once, never smoothed over.
+    behind the newest sample (or 1.25 chunks, when the data arrive in larger chunks, as BLE
+    frames of 0.1-0.6 s do), never passes it and never runs backwards. After a jump of more
+    than ``jump_s`` (or ``lag + 2`` chunks; first data, a reconnect after a gap, a replay
+    faster than real time) it goes straight to the newest sample.
     """
 
     def __init__(
@@ -94,20 +95,36 @@ class SweepClock:
         self._clock = clock
         self._display: float | None = None
         self._then = 0.0
+        self._last_end: float | None = None
+        self._chunk_s = 0.0  # typical time between data arrivals (s): BLE patches send 0.1-0.6 s frames
 
     def reset(self) -> None:
         """Forget the history (the next call goes straight to the newest sample)."""
         self._display = None
+        self._last_end = None
+        self._chunk_s = 0.0
+
+    def _learn_chunk(self, end_s: float) -> None:
+        """Follow the size of the chunks the data arrive in (an average of the forward steps of ``end_s``)."""
+        last = self._last_end
+        if last is not None and last < end_s <= last + self.jump_s:  # a longer step is a jump, not a chunk
+            step = end_s - last
+            self._chunk_s = step if self._chunk_s == 0.0 else 0.8 * self._chunk_s + 0.2 * step
+        self._last_end = end_s
 
     def display_end(self, end_s: float) -> float:
         """The session time to draw up to, given the newest sample's end ``end_s``."""
         now = self._clock()
+        self._learn_chunk(end_s)
+        # stay a little more than one chunk behind, so that large frames still give a smooth sweep
+        lag = max(self.lag_s, 1.25 * self._chunk_s)
+        jump = max(self.jump_s, lag + 2.0 * self._chunk_s)
         d = self._display
-        if d is None or end_s < d or end_s - d > self.jump_s:
+        if d is None or end_s < d or end_s - d > jump:
             d = end_s
         else:
             behind = end_s - d
-            rate = 1.0 + min(self.max_slew, max(-self.max_slew, 2.0 * (behind - self.lag_s)))
+            rate = 1.0 + min(self.max_slew, max(-self.max_slew, 2.0 * (behind - lag)))
             d = min(end_s, d + max(0.0, now - self._then) * rate)
         self._display, self._then = d, now
         return d

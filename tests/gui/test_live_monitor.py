@@ -334,3 +334,20 @@ def test_smooth_sweep_holds_back_the_newest_samples(qtbot, record) -> None:  # t
     shown = round(end * fs)
     assert np.isnan(sweep[shown : 720 + 36]).all()  # not yet swept: under the erase bar
     np.testing.assert_array_equal(sweep[shown - 30 : shown], signals[0, shown - 30 : shown])
+
+
+def test_sweep_clock_stays_smooth_with_ble_sized_frames() -> None:
+    """Data in 0.25 s frames (a 250 Hz patch's BLE notifications): the sweep moves every 33 ms frame."""
+    from ecgstation.ui.sweep_trace import SweepClock
+
+    now = [0.0]
+    clock = SweepClock(clock=lambda: now[0])
+    shown = []
+    for frame in range(300):  # 10 s of 30 Hz display ticks
+        now[0] = frame / 30.0
+        newest = np.floor(now[0] / 0.25) * 0.25 + 0.25  # the last frame that has arrived
+        shown.append(clock.display_end(newest))
+    steps = np.diff(shown[60:])  # after the first 2 s
+    assert (steps > 0).all(), "the sweep stalled between frames"
+    assert np.abs(steps - 1 / 30).max() < 0.012
+    assert all(d <= n for d, n in zip(shown, (np.floor(k / 30 / 0.25) * 0.25 + 0.25 for k in range(300))))

@@ -13,7 +13,6 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 
 from ecgstation.storage.column_types import utcnow
-
 from ecgstation.ui.main_window import MainWindow
 from ecgstation.ui.monitoring_sessions import SessionsDialog
 from ecgstation.ui.session import WorkstationSession

@@ -68,3 +68,39 @@ def test_import_for_unknown_patient_is_refused(
     rc = main(["import", str(samples_dir / "208.hea"), "--patient", "NOPE", "--database", db_path, "--user", "a"])
     assert rc == 1
     assert "No patient with MRN NOPE" in capsys.readouterr().err
+
+
+def test_patient_alarm_limits_are_set_checked_and_used(
+    db_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecgstation.monitoring.session import load_alarm_settings
+
+    assert main(["patient", "add", "MRN-7", "--database", db_path, "--user", "root"]) == 0  # admin "root"
+    monkeypatch.setenv("NEWPW", "pw")
+    assert main(["user", "add", "nina", "--role", "nurse", "--database", db_path, "--user", "root",
+                 "--new-password-env", "NEWPW"]) == 0  # fmt: skip
+    monkeypatch.setenv("ECGSTATION_PASSWORD", "pw")
+    nurse = ["--database", db_path, "--user", "nina"]
+    capsys.readouterr()
+    assert main(["patient", "alarms", "MRN-7", *nurse]) == 0
+    assert "(defaults)" in capsys.readouterr().out
+    assert main(["patient", "alarms", "MRN-7", "--set", "tachy_bpm=130", "--set", "severity.pause=high", *nurse]) == 0
+    out = capsys.readouterr().out
+    assert "tachy_bpm: 130.0" in out and "'pause': 'high'" in out
+    # an inconsistent limit is refused with the reason; the stored limits stay
+    assert main(["patient", "alarms", "MRN-7", "--set", "pause_s=9", *nurse]) == 1
+    assert "must be below the asystole limit" in capsys.readouterr().err
+    assert main(["patient", "alarms", "MRN-7", "--set", "bogus=1", *nurse]) == 1
+    assert "unknown alarm settings" in capsys.readouterr().err
+    db = Database.open(DatabaseSettings(url=db_path))
+    try:
+        actor = Actor(None, "nina", Role.NURSE)
+        with db.reader(actor) as s:
+            patient = s.patients.by_mrn("MRN-7")
+            assert patient is not None
+        used = load_alarm_settings(db, actor, patient.id)  # what a monitoring session of this patient applies
+        assert used.tachy_bpm == 130.0 and used.pause_s == 2.5 and used.severities["pause"] == "high"
+    finally:
+        db.dispose()
+    assert main(["patient", "alarms", "MRN-7", "--reset", *nurse]) == 0
+    assert "tachy_bpm: 150.0" in capsys.readouterr().out
