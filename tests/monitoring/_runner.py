@@ -32,6 +32,26 @@ def models() -> AnalysisModels:
     return _MODELS
 
 
+PASSWORD = "correct horse battery staple"
+
+
+def sqlite_with_nurse(path: Path) -> tuple[Database, Actor, Actor]:
+    """A new SQLite database at ``path`` with an administrator and a nurse: (db, admin, nurse), signed in."""
+    from ecgstation.storage import DatabaseSettings, Role
+
+    db = Database.open(DatabaseSettings(url=f"sqlite:///{path}"))
+    setup = Actor(None, "setup", Role.ADMIN)
+    with db.session(setup) as s:
+        s.users.create("admin", Role.ADMIN, PASSWORD)
+    with db.session(setup) as s:
+        admin = s.users.authenticate("admin", PASSWORD)
+    with db.session(admin) as s:
+        s.users.create("nurse", Role.NURSE, PASSWORD)
+    with db.session(setup) as s:
+        nurse = s.users.authenticate("nurse", PASSWORD)
+    return db, admin, nurse
+
+
 def clip(path: str | Path, start_s: float, stop_s: float) -> Recording:
     """The part ``start_s`` .. ``stop_s`` of a record (session time 0 = ``start_s``)."""
     rec = read_recording(path)

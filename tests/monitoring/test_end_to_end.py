@@ -17,27 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecgstation.storage import Actor, Database, DatabaseSettings, Role
-from tests.monitoring._runner import clip, run_session
+from ecgstation.storage import Actor, Database
+from tests.monitoring._runner import clip, run_session, sqlite_with_nurse
 
 pytestmark = pytest.mark.data
-PASSWORD = "correct horse battery staple"
 TOLERANCE_S = 10.0
 
 
 @pytest.fixture
 def nurse_db(tmp_path: Path) -> Iterator[tuple[Database, Actor]]:
     """A fresh SQLite database with one nurse."""
-    db = Database.open(DatabaseSettings(url=f"sqlite:///{tmp_path / 'e2e.sqlite3'}"))
-    setup = Actor(None, "setup", Role.ADMIN)
-    with db.session(setup) as s:
-        s.users.create("admin", Role.ADMIN, PASSWORD)
-    with db.session(setup) as s:
-        admin = s.users.authenticate("admin", PASSWORD)
-    with db.session(admin) as s:
-        s.users.create("nurse", Role.NURSE, PASSWORD)
-    with db.session(setup) as s:
-        nurse = s.users.authenticate("nurse", PASSWORD)
+    db, _admin, nurse = sqlite_with_nurse(tmp_path / "e2e.sqlite3")
     try:
         yield db, nurse
     finally:

@@ -18,29 +18,19 @@ from pathlib import Path
 import pytest
 
 from ecgstation.monitoring.recovery import recover_interrupted_sessions
-from ecgstation.storage import Actor, Database, DatabaseSettings, Role
+from ecgstation.storage import Actor, Database, DatabaseSettings
+from tests.monitoring._runner import sqlite_with_nurse
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("_runner.py")
 SAMPLE_100 = REPO_ROOT / "resources" / "samples" / "100.hea"
-PASSWORD = "correct horse battery staple"
 KILL_AFTER = 3
 
 
 def _database(path: Path) -> tuple[Database, Actor, Actor]:
-    db = Database.open(DatabaseSettings(url=f"sqlite:///{path}"))
-    setup = Actor(None, "setup", Role.ADMIN)
-    with db.session(setup) as s:
-        s.users.create("admin", Role.ADMIN, PASSWORD)
-    with db.session(setup) as s:
-        admin = s.users.authenticate("admin", PASSWORD)
-    with db.session(admin) as s:
-        s.users.create("nurse", Role.NURSE, PASSWORD)
-    with db.session(setup) as s:
-        nurse = s.users.authenticate("nurse", PASSWORD)
-    return db, admin, nurse
+    return sqlite_with_nurse(path)
 
 
 def test_kill_9_then_recovery_keeps_every_committed_slice(tmp_path: Path) -> None:
