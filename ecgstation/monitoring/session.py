@@ -366,5 +366,8 @@ class MonitoringSession:
         except Exception as err:  # noqa: BLE001 (one slice must not end the session: shown and logged)
             self._error("session end not stored", err)
         self.state = state
-        self.feed.update(status="disconnected", status_message=f"Session {state}")
+        last = self.feed.snapshot()
+        # keep the reason the source gave for ending (e.g. "gave up reconnecting after 3 attempts")
+        reason = last.status_message if last.status == "disconnected" and last.status_message else ""
+        self.feed.update(status="disconnected", status_message=f"Session {state}" + (f": {reason}" if reason else ""))
         log.info("session #%s %s: %d slices, %d alarms", self.session_id, state, summary["n_slices"], len(self.alarms))

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMainWindow, QMenu
 
 from ecgstation.monitoring.bed_feed import AlarmState, BedFeed
 from ecgstation.ui.live_monitor import AcknowledgeCallback
@@ -95,6 +95,10 @@ class MonitoringActions(QObject):
         self.simulated_action.setObjectName("actionSimulatedBed")
         self.simulated_action.setStatusTip("Monitor a simulated patch replaying a bundled sample in real time.")
         self.simulated_action.triggered.connect(self.add_simulated_bed)
+        self.polar_action = QAction("Connect &Polar H10…", window)
+        self.polar_action.setObjectName("actionConnectPolarH10")
+        self.polar_action.setStatusTip("Monitor a Polar H10 chest strap's ECG (130 Hz) over Bluetooth LE.")
+        self.polar_action.triggered.connect(lambda: self.connect_polar_h10())
         self.sessions_action = QAction("Monitoring &sessions…", window)
         self.sessions_action.setObjectName("actionMonitoringSessions")
         self.sessions_action.setStatusTip("Every stored monitoring session: state, slices, heart rate, alarms.")
@@ -114,7 +118,7 @@ class MonitoringActions(QObject):
 
         session = self._session()
         allowed = bool(session.actor.can(Permission.MONITOR))
-        for action in (self.ward_action, self.simulated_action):
+        for action in (self.ward_action, self.simulated_action, self.polar_action):
             action.setEnabled(allowed)
             if not allowed:
                 action.setToolTip(f"{session.actor.role.value.capitalize()}s cannot run monitoring sessions.")
@@ -196,6 +200,35 @@ class MonitoringActions(QObject):
         self.open_ward().sync_beds()
         return feed
 
+    def connect_polar_h10(self, address: str | None = None, *, max_attempts: int = 10) -> BedFeed | None:
+        """Monitor a Polar H10 as a new bed; ``address`` None asks for it (empty: the first H10 found).
+
+        The source retries the connection ``max_attempts`` times; every failure shows in the bed's
+        status with its reason (no Bluetooth adapter, device not found, pairing refused).
+        """
+        if address is None:
+            text, ok = QInputDialog.getText(
+                self.window, "Connect Polar H10",
+                "Bluetooth address of the Polar H10 (leave empty to use the first one found nearby):",
+            )  # fmt: skip
+            if not ok:
+                return None
+            address = text.strip()
+        try:
+            from ecgstation.devices.polar_h10 import open_polar_h10
+
+            source = open_polar_h10(address or None, max_attempts=max_attempts)
+            label = f"Polar H10 {address}" if address else "Polar H10"
+            feed = self.ensure_host().add_bed(label, source, patient_label=label)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the workstation goes on
+            log.warning("Polar H10 bed not started: %s", exc)
+            show = getattr(self.window, "show_error", None)
+            if callable(show):
+                show(f"The Polar H10 could not be monitored: {exc}")
+            return None
+        self.open_ward().sync_beds()
+        return feed
+
     def shutdown(self) -> None:
         """Close the ward and stop every bed's session."""
         if self.ward is not None:
@@ -224,6 +257,7 @@ def add_monitoring_menu(window: QMainWindow, host_factory: Callable[[Any], _Host
     menu.setObjectName("monitoringMenu")
     menu.addAction(actions.ward_action)
     menu.addAction(actions.simulated_action)
+    menu.addAction(actions.polar_action)
     menu.addSeparator()
     menu.addAction(actions.sessions_action)
     bar = window.menuBar()

@@ -69,3 +69,15 @@ def test_a_session_of_a_dead_process_is_marked_interrupted_at_start(
     assert row[4].startswith("INTERRUPTED") and row[5] == "2"
     assert "1 interrupted" in dialog.message.text()
     window.monitoring.shutdown()
+
+
+def test_a_polar_h10_that_cannot_be_reached_says_why(qtbot: QtBot, sessions: dict[str, WorkstationSession]) -> None:
+    """No Bluetooth here: the bed shows each failed attempt's reason, then that it gave up; nothing crashes."""
+    window = MainWindow(sessions[NURSE], ViewerPreferences())
+    qtbot.addWidget(window)
+    feed = window.monitoring.connect_polar_h10("00:11:22:33:44:55", max_attempts=1)
+    assert feed is not None
+    qtbot.waitUntil(lambda: feed.snapshot().status == "disconnected", timeout=TIMEOUT_MS)
+    snap = feed.snapshot()
+    assert "gave up reconnecting" in snap.status_message or "cannot connect" in snap.status_message
+    window.monitoring.shutdown()
