@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecgstation.core.analysis import UNCLASSIFIED, AnalysisResult, AnalysisSettings, Finding, analyze_recording
+from ecgstation.core.analysis import AnalysisResult, AnalysisSettings, Finding, analyze_recording
 from ecgstation.core.recording import Recording
 from ecgstation.inference.beat_labels import check_beat_model, label_beats
 from ecgstation.inference.errors import ModelContractError, ModelError
@@ -232,8 +232,6 @@ def analyze_with_models(
         extra += beat_findings(labels, peaks_s, beat_model, recording.duration_s)
     extra += _superclass_findings(twelve, rule_codes)
     findings = tuple(fused + runs + extra + rule_findings)
-    if beat_model is None and labels is base.beat_labels:
-        labels = tuple(UNCLASSIFIED for _ in labels)
     result = dataclasses.replace(base, beat_labels=labels, findings=findings)
     log.info(
         "model analysis: %d beats labelled by %s, %d windows, %d findings, models %s",

@@ -102,6 +102,8 @@ class MonitoringSession:
         self.analyses: list[dict[str, Any]] = []
         self.alarms: list[dict[str, Any]] = []  # raised alarms: id, kind, severity, onset_s, raised_s
         self.errors: list[str] = []
+        #: why the source ended, as it said in its last "disconnected" status (shown when the session ends)
+        self.end_reason = ""
         self.state = "new"
         self._engine: AlarmEngine | None = None
         self._analyser = SliceAnalyser(source.lead_names, models, mains_hz=self.settings.mains_hz)
@@ -213,6 +215,10 @@ class MonitoringSession:
 
     def _on_status(self, st: DeviceStatus) -> None:
         text = _STATUS_TEXT.get(st.kind)
+        if st.kind == "disconnected":
+            self.end_reason = st.message
+        elif st.kind in ("connected", "reconnecting", "streaming"):
+            self.end_reason = ""  # the link came back (or is being retried): that disconnect did not end it
         if st.kind == "battery" and st.value is not None:
             self.feed.update(battery_pct=float(st.value))
         elif st.kind == "gap":
@@ -366,8 +372,6 @@ class MonitoringSession:
         except Exception as err:  # noqa: BLE001 (one slice must not end the session: shown and logged)
             self._error("session end not stored", err)
         self.state = state
-        last = self.feed.snapshot()
-        # keep the reason the source gave for ending (e.g. "gave up reconnecting after 3 attempts")
-        reason = last.status_message if last.status == "disconnected" and last.status_message else ""
-        self.feed.update(status="disconnected", status_message=f"Session {state}" + (f": {reason}" if reason else ""))
+        reason = f": {self.end_reason}" if self.end_reason else ""  # e.g. "gave up reconnecting after 3 attempts"
+        self.feed.update(status="disconnected", status_message=f"Session {state}{reason}")
         log.info("session #%s %s: %d slices, %d alarms", self.session_id, state, summary["n_slices"], len(self.alarms))
